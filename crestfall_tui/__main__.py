@@ -1,0 +1,128 @@
+"""Command line: the studio, and headless `stack` commands for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from crestfall_tui import __version__
+from crestfall_tui.config import StackConfig, config_path, load_config
+from crestfall_tui.errors import ConfigError, CrestfallError
+from crestfall_tui.stack import Progress, RuntimeChoice, StackStatus, choose_runtime
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--stack", default="local", metavar="NAME",
+                        help="the stack to use, as named in the config (default: local)")
+    common.add_argument("--config", metavar="FILE",
+                        help="config file (default: $CRESTFALL_CONFIG, else the platform's "
+                             "config dir/crestfall/config.toml)")
+    parser = argparse.ArgumentParser(
+        prog="crestfall-tui", parents=[common],
+        description="Terminal studio for the Crestfall stack: Postgres, PostgREST, Typesense.")
+    parser.add_argument("--version", action="version", version=f"crestfall-tui {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    stack = commands.add_parser("stack", help="start, stop or check a stack without the studio")
+    actions = stack.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (("up", "start what is not running and wait until healthy"),
+                       ("down", "stop every service; the data stays"),
+                       ("status", "probe every service (exit 1 unless all installed are healthy)"),
+                       ("restart", "stop and start one service")):
+        action = actions.add_parser(name, help=text, parents=[_suppressed(common)])
+        if name == "restart":
+            action.add_argument("service", choices=("db", "rest", "search"))
+        action.add_argument("--runtime", choices=("native", "docker"),
+                            help="override the stack's configured runtime")
+        action.add_argument("--json", action="store_true", help="print the status as JSON")
+        action.add_argument("--show-secrets", action="store_true",
+                            help="print passwords and keys instead of ***")
+    return parser
+
+
+def _suppressed(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The common options again, without defaults that would hide the ones given earlier."""
+    again = argparse.ArgumentParser(add_help=False)
+    for option in common._actions:
+        again.add_argument(*option.option_strings, default=argparse.SUPPRESS,
+                           metavar=option.metavar, help=option.help)
+    return again
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `crestfall-tui` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        path = config_path(args.config)
+        stack = load_config(path).stack(args.stack)
+        if args.command == "stack":
+            return run_stack_command(args, stack)
+        return run_studio(stack, path)
+    except ConfigError as error:
+        print(f"crestfall-tui: config error: {error.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except CrestfallError as error:
+        print(f"crestfall-tui: {error.title}: {error.message}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_studio(stack: StackConfig, path: object) -> int:
+    """Open the studio on `stack`; it brings a local stack up itself, with progress."""
+    choice = choose_runtime(stack)
+    from crestfall_tui.app import CrestfallApp  # Textual loads only for the studio
+
+    CrestfallApp(stack=stack, runtime=choice.runtime, note=choice.note).run()
+    return 0
+
+
+def run_stack_command(args: argparse.Namespace, stack: StackConfig) -> int:
+    """`crestfall-tui stack up|down|status|restart`."""
+    choice: RuntimeChoice = choose_runtime(stack, args.runtime)
+    runtime = choice.runtime
+    quiet = args.json
+    if choice.note and not quiet:
+        print(f"note: {choice.note}", file=sys.stderr)
+
+    def show(step: Progress) -> None:
+        if not quiet:
+            print(f"{step.service:<7} {step.message}", file=sys.stderr, flush=True)
+
+    if args.action == "up":
+        status = runtime.up(show)
+    elif args.action == "down":
+        status = runtime.down(show)
+    elif args.action == "restart":
+        status = runtime.restart(args.service, show)
+    else:
+        status = runtime.status()
+    if args.json:
+        print(json.dumps(status.to_json(reveal=args.show_secrets), indent=2))
+    else:
+        print(format_status(status, reveal=args.show_secrets))
+    if args.action == "down":
+        return 0
+    return 0 if status.healthy else EXIT_FAILURE
+
+
+def format_status(status: StackStatus, *, reveal: bool) -> str:
+    """A plain-text table of the stack's services."""
+    lines = [f"stack {status.stack} ({status.runtime})"]
+    for service in status.services:
+        where = service.masked_url(reveal=reveal) if service.url else ""
+        about = where if service.state.value in ("healthy", "starting") else service.detail
+        lines.append(f"  {service.name:<7} {service.state.value:<14} {service.port:<6} "
+                     f"{service.version or '-':<8} {about}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

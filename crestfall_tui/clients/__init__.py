@@ -1,0 +1,1 @@
+"""Clients for the stack's services. No Textual here."""

@@ -1,0 +1,15 @@
+"""The app's own SQL: one statement per `.sql` file, loaded by name. No Textual here."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+from psycopg import sql
+
+
+@cache
+def query(name: str) -> sql.SQL:
+    """The statement in `queries/<name>.sql`, ready to execute."""
+    text = files(__name__).joinpath(f"{name}.sql").read_text(encoding="utf-8")
+    return sql.SQL(text)  # type: ignore[arg-type]  # trusted text shipped with the package

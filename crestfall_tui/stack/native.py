@@ -1,0 +1,159 @@
+"""The native runtime: the stack's services as processes on this host."""
+
+from __future__ import annotations
+
+from crestfall_tui.config import StackConfig
+from crestfall_tui.errors import CrestfallError, ServiceError
+from crestfall_tui.stack.init_sql import apply_init_sql
+from crestfall_tui.stack.model import (
+    Progress,
+    ProgressCallback,
+    ServiceState,
+    StackStatus,
+    no_progress,
+)
+from crestfall_tui.stack.native_db import NativePostgres
+from crestfall_tui.stack.native_rest import NativePostgrest
+from crestfall_tui.stack.native_search import NativeTypesense
+from crestfall_tui.stack.native_service import NativeService
+from crestfall_tui.stack.processes import port_in_use, wait_for
+from crestfall_tui.stack.runtime import Runtime
+from crestfall_tui.stack.secrets import StackSecrets, load_or_create_secrets
+
+LOG_LINES_ON_FAILURE = 15
+
+
+class NativeRuntime(Runtime):
+    """Postgres, Typesense and (when installed) PostgREST, run from this host's binaries.
+
+    Processes outlive the studio; the next start finds them through pid files and probes.
+    """
+
+    name = "native"
+
+    def __init__(self, stack: StackConfig) -> None:
+        super().__init__(stack)
+        self._services: dict[str, NativeService] | None = None
+
+    @property
+    def secrets(self) -> StackSecrets:
+        return load_or_create_secrets(self.stack.data_path)
+
+    @property
+    def services(self) -> dict[str, NativeService]:
+        """db, rest, search, in the order they start."""
+        if self._services is None:
+            secrets = self.secrets
+            self._services = {
+                "db": NativePostgres(self.stack, secrets),
+                "rest": NativePostgrest(self.stack, secrets),
+                "search": NativeTypesense(self.stack, secrets),
+            }
+        return self._services
+
+    @property
+    def db(self) -> NativePostgres:
+        db = self.services["db"]
+        assert isinstance(db, NativePostgres)
+        return db
+
+    def service(self, name: str) -> NativeService:
+        """One service by name, or a clear error."""
+        if name not in self.services:
+            raise CrestfallError(f"unknown service {name!r}: the stack has "
+                                 f"{', '.join(self.services)}", title="Stack")
+        return self.services[name]
+
+    def status(self) -> StackStatus:
+        order = ("db", "rest", "search")
+        return StackStatus(stack=self.stack.name, runtime=self.name,
+                           services=tuple(self.services[n].status() for n in order))
+
+    def up(self, progress: ProgressCallback = no_progress) -> StackStatus:
+        to_start = []
+        for service in self.services.values():
+            current = service.status()
+            if current.state == ServiceState.NOT_INSTALLED:
+                progress(Progress(service.name, current.state, current.detail))
+            elif current.state == ServiceState.DOWN:
+                to_start.append(service)
+        self._check_ports(to_start)
+        started: list[NativeService] = []
+        try:
+            for service in self.services.values():
+                if service.missing():
+                    continue
+                if service in to_start:
+                    progress(Progress(service.name, ServiceState.STARTING,
+                                      f"starting on port {service.port}"))
+                    started.append(service)
+                    service.start()
+                self._wait_healthy(service, progress)
+                if service is self.db:
+                    self._initialise_db(progress)
+        except CrestfallError:
+            for service in reversed(started):
+                service.stop()
+            raise
+        return self.status()
+
+    def down(self, progress: ProgressCallback = no_progress) -> StackStatus:
+        for service in reversed(self.services.values()):
+            if service.pid() is not None:
+                progress(Progress(service.name, ServiceState.DOWN, "stopping"))
+                service.stop()
+                progress(Progress(service.name, ServiceState.DOWN, "stopped"))
+        return self.status()
+
+    def restart(self, service: str, progress: ProgressCallback = no_progress) -> StackStatus:
+        target = self.service(service)
+        reason = target.missing()
+        if reason:
+            raise ServiceError(service, f"cannot restart {service}: {reason}")
+        progress(Progress(service, ServiceState.DOWN, "stopping"))
+        target.stop()
+        self._check_ports([target])
+        progress(Progress(service, ServiceState.STARTING, f"starting on port {target.port}"))
+        target.start()
+        self._wait_healthy(target, progress)
+        if target is self.db:
+            self._initialise_db(progress)
+        return self.status()
+
+    def logs(self, service: str, lines: int = 50) -> list[str]:
+        return self.service(service).log_lines(lines)
+
+    def db_url(self) -> str:
+        return self.db.url()
+
+    def _check_ports(self, services: list[NativeService]) -> None:
+        """Refuse before starting anything when a port is taken by something else."""
+        for service in services:
+            if port_in_use(self.stack.bind, service.port):
+                raise ServiceError(
+                    service.name,
+                    f"port {service.port} on {self.stack.bind} is in use by another program, "
+                    f"so {service.name} cannot start; stop that program or set "
+                    f"ports.{service.name} for stack '{self.stack.name}' in the config")
+
+    def _wait_healthy(self, service: NativeService, progress: ProgressCallback) -> None:
+        healthy = wait_for(
+            lambda: service.probe().ok or service.pid() is None, service.start_timeout, 0.05)
+        status = service.status()
+        if not healthy or status.state != ServiceState.HEALTHY:
+            lines = service.log_lines(LOG_LINES_ON_FAILURE)
+            why = "exited" if service.pid() is None else f"not healthy after " \
+                f"{service.start_timeout:.0f}s ({status.detail})"
+            raise ServiceError(service.name, "\n".join(
+                [f"{service.name} {why}; its last log lines:", *lines]))
+        version = f" {status.version}" if status.version else ""
+        progress(Progress(service.name, ServiceState.HEALTHY, f"healthy{version}"))
+
+    def _initialise_db(self, progress: ProgressCallback) -> None:
+        report = apply_init_sql(self.db.conninfo(), self.secrets)
+        if report.applied:
+            progress(Progress("db", ServiceState.HEALTHY,
+                              f"ran init scripts: {', '.join(report.applied)}"))
+        if report.missing_extensions:
+            progress(Progress("db", ServiceState.HEALTHY, "extensions not available here: "
+                              f"{', '.join(report.missing_extensions)}"))

@@ -1,0 +1,224 @@
+"""PostgreSQL from the system's binaries, in the stack's data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from psycopg.conninfo import make_conninfo
+
+from crestfall_tui.clients.probes import Probe, probe_postgres
+from crestfall_tui.errors import ServiceError
+from crestfall_tui.stack.native_service import NativeService
+from crestfall_tui.stack.processes import ServiceUser, pid_alive, process_cmdline, tail
+
+INSTALL_HINT = "apt-get install postgresql-15 postgresql-15-cron postgresql-15-pgaudit"
+PRELOAD_CANDIDATES = ("pg_cron", "pgaudit", "pg_stat_statements")
+SUPERUSER = "postgres"
+DATABASE = "postgres"
+
+HBA = """\
+# Written by crestfall-tui: every connection authenticates with a SCRAM password.
+local   all all           scram-sha-256
+host    all all 0.0.0.0/0 scram-sha-256
+host    all all ::/0      scram-sha-256
+"""
+
+
+def find_bindir() -> Path | None:
+    """The PostgreSQL server binaries: 15 first, then the newest installed, then pg_config's."""
+    found: list[tuple[bool, int, Path]] = []
+    for candidate in Path("/usr/lib/postgresql").glob("*/bin"):
+        if (candidate / "postgres").exists() and candidate.parent.name.isdigit():
+            version = int(candidate.parent.name)
+            found.append((version != 15, -version, candidate))
+    if found:
+        return min(found)[2]
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        bindir = Path(out.stdout.strip())
+        if (bindir / "postgres").exists():
+            return bindir
+    return None
+
+
+class NativePostgres(NativeService):
+    """The `db` service: initdb on first start, pg_ctl to start and stop."""
+
+    name = "db"
+
+    @property
+    def port(self) -> int:
+        return self.stack.ports.db
+
+    @property
+    def pgdata(self) -> Path:
+        return self.dir / "data"
+
+    @property
+    def startup_log(self) -> Path:
+        """Where the server writes before its logging collector takes over."""
+        return self.dir / "server.log"
+
+    @property
+    def log_dir(self) -> Path:
+        """jsonlog files, one per day, for the Logs screen."""
+        return self.pgdata / "log"
+
+    @property
+    def secret(self) -> str:
+        return self.secrets.postgres_password
+
+    def missing(self) -> str | None:
+        if find_bindir() is None:
+            return f"PostgreSQL server binaries not found; install them: {INSTALL_HINT}"
+        return None
+
+    def conninfo(self, **extra: str | int) -> str:
+        """libpq connection string for the superuser."""
+        return make_conninfo(host=self.host, port=self.port, user=SUPERUSER, dbname=DATABASE,
+                             password=self.secrets.postgres_password, **extra)
+
+    def url(self) -> str:
+        return f"postgresql://{SUPERUSER}:{self.secrets.postgres_password}@{self.url_host}:{self.port}/{DATABASE}"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        cmd = process_cmdline(pid)
+        if not pid_alive(pid) or not cmd or "postgres" not in Path(cmd[0]).name:
+            return None
+        return pid
+
+    def probe(self) -> Probe:
+        return probe_postgres(self.conninfo())
+
+    def initialised(self) -> bool:
+        return (self.pgdata / "PG_VERSION").exists()
+
+    def start(self) -> None:
+        bindir = self._bindir()
+        user = ServiceUser.for_postgres()
+        if not self.initialised():
+            self._initdb(bindir, user)
+        self._write_settings(bindir, user)
+        args = [str(bindir / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.startup_log),
+                "-w", "-t", str(int(self.start_timeout)), "start"]
+        for _attempt in range(3):
+            done = user.run(args, timeout=self.start_timeout + 10)
+            if done.returncode == 0:
+                return
+            # After a kill -9 the old server's children can hold shared memory for a moment.
+            if "shared memory block" not in "\n".join(tail(self.startup_log, 5)):
+                break
+        raise ServiceError(self.name, self._failure("pg_ctl start failed", done))
+
+    def stop(self) -> None:
+        if self.pid() is None:
+            return
+        done = ServiceUser.for_postgres().run(
+            [str(self._bindir() / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w",
+             "-t", "60", "stop"], timeout=70)
+        if done.returncode != 0 and self.pid() is not None:
+            raise ServiceError(self.name, self._failure("pg_ctl stop failed", done))
+
+    def log_lines(self, lines: int) -> list[str]:
+        logs = sorted(self.log_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        recent = [_format_json_line(line) for line in tail(logs[-1], lines)] if logs else []
+        return (tail(self.startup_log, lines) + recent)[-lines:]
+
+    def _bindir(self) -> Path:
+        bindir = find_bindir()
+        if bindir is None:
+            raise ServiceError(self.name, f"PostgreSQL server binaries not found; install them: "
+                                          f"{INSTALL_HINT}")
+        return bindir
+
+    def _initdb(self, bindir: Path, user: ServiceUser) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        user.own(self.dir)
+        blocked = user.can_reach(self.dir)
+        if blocked is not None:
+            raise ServiceError(
+                self.name,
+                f"Postgres runs as the OS user '{user.name}', which cannot reach {self.dir}: "
+                f"{blocked} is not searchable by it. Set data_dir for this stack to a place it "
+                f"can reach (e.g. under /var/lib), or allow it: chmod o+x {blocked}")
+        pwfile = self.dir / ".pwfile"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(self.secrets.postgres_password + "\n")
+        user.own(pwfile)
+        try:
+            done = user.run(
+                [str(bindir / "initdb"), "-D", str(self.pgdata), "-U", SUPERUSER,
+                 f"--pwfile={pwfile}", "--auth=scram-sha-256", "--encoding=UTF8",
+                 "--locale=C.UTF-8"], timeout=300)
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if done.returncode != 0:
+            shutil.rmtree(self.pgdata, ignore_errors=True)
+            raise ServiceError(self.name, self._failure("initdb failed", done))
+        (self.pgdata / "pg_hba.conf").write_text(HBA)
+        with (self.pgdata / "postgresql.conf").open("a") as conf:
+            conf.write("\ninclude_if_exists = 'crestfall.conf'\n")
+
+    def _write_settings(self, bindir: Path, user: ServiceUser) -> None:
+        """Rewritten on every start, so a changed port or bind address takes effect."""
+        preload = self.preload_libraries(bindir)
+        lines = {
+            "listen_addresses": self.stack.bind,
+            "port": self.port,
+            "unix_socket_directories": "",
+            "password_encryption": "scram-sha-256",
+            "shared_preload_libraries": ",".join(preload),
+            "logging_collector": "on",
+            "log_destination": "jsonlog",
+            "log_directory": "log",
+            "log_filename": "postgresql-%Y-%m-%d.log",
+            "log_rotation_age": "1d",
+            "log_file_mode": "0640",
+        }
+        if "pg_cron" in preload:
+            lines |= {"cron.database_name": DATABASE, "cron.use_background_workers": "on",
+                      "max_worker_processes": 20}
+        text = "# Written by crestfall-tui at every start; edit postgresql.conf instead.\n"
+        text += "".join(f"{key} = {_conf_value(value)}\n" for key, value in lines.items())
+        target = self.pgdata / "crestfall.conf"
+        target.write_text(text)
+        user.own(target)
+
+    @staticmethod
+    def preload_libraries(bindir: Path) -> list[str]:
+        """The preload libraries of PRELOAD_CANDIDATES that this installation has."""
+        out = subprocess.run([str(bindir / "pg_config"), "--pkglibdir"], capture_output=True,
+                             text=True, check=False)
+        libdir = Path(out.stdout.strip()) if out.returncode == 0 else bindir.parent / "lib"
+        return [name for name in PRELOAD_CANDIDATES if (libdir / f"{name}.so").exists()]
+
+    def _failure(self, what: str, done: subprocess.CompletedProcess[str]) -> str:
+        said = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        log = self.log_lines(10)
+        return "\n".join([f"{what} (exit {done.returncode}):", *said, "last log lines:", *log])
+
+
+def _conf_value(value: str | int) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _format_json_line(line: str) -> str:
+    """One jsonlog record as `time SEVERITY: message`, or the line itself if it is not one."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line
+    severity = record.get("error_severity", "LOG")
+    return f"{record.get('timestamp', '')} {severity}: {record.get('message', '')}"

@@ -1,0 +1,44 @@
+"""The interface every runtime (native, docker, remote) offers to the CLI and the screens."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from crestfall_tui.config import StackConfig
+from crestfall_tui.stack.model import ProgressCallback, StackStatus, no_progress
+
+
+class Runtime(ABC):
+    """Runs (or only reaches) one stack. Blocking: call it from a thread worker."""
+
+    name: str
+    """native, docker or remote."""
+    manages_services: bool = True
+    """False for a stack that crestfall-tui only connects to."""
+
+    def __init__(self, stack: StackConfig) -> None:
+        self.stack = stack
+
+    @abstractmethod
+    def up(self, progress: ProgressCallback = no_progress) -> StackStatus:
+        """Start what is not running and wait until each service is healthy; idempotent."""
+
+    @abstractmethod
+    def down(self, progress: ProgressCallback = no_progress) -> StackStatus:
+        """Stop every service cleanly; the data stays."""
+
+    @abstractmethod
+    def restart(self, service: str, progress: ProgressCallback = no_progress) -> StackStatus:
+        """Stop and start one service, then wait until it is healthy."""
+
+    @abstractmethod
+    def status(self) -> StackStatus:
+        """Probe every service now."""
+
+    @abstractmethod
+    def logs(self, service: str, lines: int = 50) -> list[str]:
+        """The last lines a service logged."""
+
+    @abstractmethod
+    def db_url(self) -> str:
+        """A `postgresql://` URL for the superuser (password included)."""

@@ -1,0 +1,53 @@
+-- Roles: PostgREST's API roles, its login role, and GoTrue's admin role.
+-- Created only when missing (the supabase/postgres image already has them). The login
+-- roles' passwords are set by crestfall-tui from the stack's secrets, never written here.
+do $$
+begin
+  if not exists (select from pg_roles where rolname = 'anon') then
+    create role anon nologin noinherit;
+  end if;
+  if not exists (select from pg_roles where rolname = 'authenticated') then
+    create role authenticated nologin noinherit;
+  end if;
+  if not exists (select from pg_roles where rolname = 'service_role') then
+    create role service_role nologin noinherit bypassrls;
+  end if;
+  if not exists (select from pg_roles where rolname = 'authenticator') then
+    create role authenticator login noinherit;
+  end if;
+  if not exists (select from pg_roles where rolname = 'supabase_auth_admin') then
+    create role supabase_auth_admin login noinherit createrole noreplication;
+  end if;
+end
+$$;
+
+-- PostgREST logs in as authenticator and switches to the role a request's JWT names.
+grant anon, authenticated, service_role to authenticator;
+
+grant usage on schema public to anon, authenticated, service_role;
+grant usage on schema extensions to anon, authenticated, service_role;
+alter default privileges in schema public
+  grant all on tables to anon, authenticated, service_role;
+alter default privileges in schema public
+  grant all on functions to anon, authenticated, service_role;
+alter default privileges in schema public
+  grant all on sequences to anon, authenticated, service_role;
+
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+
+-- PostgREST reloads its schema cache after every DDL statement.
+create or replace function extensions.pgrst_watch() returns event_trigger
+  language plpgsql as $$
+begin
+  notify pgrst, 'reload schema';
+end
+$$;
+
+do $$
+begin
+  if not exists (select from pg_event_trigger where evtname = 'pgrst_watch') then
+    create event trigger pgrst_watch on ddl_command_end execute function extensions.pgrst_watch();
+  end if;
+end
+$$;
