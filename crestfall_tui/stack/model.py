@@ -85,6 +85,21 @@ class StackStatus:
 
 
 @dataclass(frozen=True)
+class Connection:
+    """One way in to the stack (a URL or a key), with the secret it holds."""
+
+    label: str
+    value: str
+    secret: str | None = None
+
+    def shown(self, *, reveal: bool = False) -> str:
+        """The value with its secret replaced by `***` unless `reveal`."""
+        if reveal or not self.secret:
+            return self.value
+        return self.value.replace(self.secret, "***")
+
+
+@dataclass(frozen=True)
 class Progress:
     """One step of bringing a service up or down, for the CLI and the Stack screen."""
 

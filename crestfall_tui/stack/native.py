@@ -6,6 +6,7 @@ from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError, ServiceError
 from crestfall_tui.stack.init_sql import apply_init_sql
 from crestfall_tui.stack.model import (
+    Connection,
     Progress,
     ProgressCallback,
     ServiceState,
@@ -125,6 +126,16 @@ class NativeRuntime(Runtime):
 
     def db_url(self) -> str:
         return self.db.url()
+
+    def connections(self) -> list[Connection]:
+        secrets = self.secrets
+        found = [Connection(f"{s.name} url", s.url(), s.secret) for s in self.services.values()]
+        return [
+            *found,
+            Connection("anon key", secrets.anon_key, secrets.anon_key),
+            Connection("service_role key", secrets.service_role_key, secrets.service_role_key),
+            Connection("jwt secret", secrets.jwt_secret, secrets.jwt_secret),
+        ]
 
     def _check_ports(self, services: list[NativeService]) -> None:
         """Refuse before starting anything when a port is taken by something else."""

@@ -8,6 +8,7 @@ from crestfall_tui.clients.probes import Probe, probe_postgres, probe_postgrest,
 from crestfall_tui.config import RemoteEndpoints, StackConfig
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.stack.model import (
+    Connection,
     ProgressCallback,
     ServiceState,
     ServiceStatus,
@@ -57,6 +58,17 @@ class RemoteRuntime(Runtime):
 
     def db_url(self) -> str:
         return self.endpoints.db_url
+
+    def connections(self) -> list[Connection]:
+        ends = self.endpoints
+        found = [Connection("db url", ends.db_url, urlsplit(ends.db_url).password)]
+        if ends.rest_url:
+            found.append(Connection("rest url", ends.rest_url))
+        if ends.search_url:
+            found.append(Connection("search url", ends.search_url))
+        if ends.search_api_key:
+            found.append(Connection("search api key", ends.search_api_key, ends.search_api_key))
+        return found
 
     def _not_ours(self, what: str) -> CrestfallError:
         return CrestfallError(f"stack '{self.stack.name}' is remote: its services are not "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from crestfall_tui.config import StackConfig
-from crestfall_tui.stack.model import ProgressCallback, StackStatus, no_progress
+from crestfall_tui.stack.model import Connection, ProgressCallback, StackStatus, no_progress
 
 
 class Runtime(ABC):
@@ -42,3 +42,7 @@ class Runtime(ABC):
     @abstractmethod
     def db_url(self) -> str:
         """A `postgresql://` URL for the superuser (password included)."""
+
+    @abstractmethod
+    def connections(self) -> list[Connection]:
+        """URLs and keys a client needs, secrets marked for masking."""

@@ -1,0 +1,62 @@
+"""CrestfallApp: modes (one per section), global keys, lifecycle. Nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import HelpPanel
+
+from crestfall_tui.clients.postgres import PostgresClient
+from crestfall_tui.config import StackConfig
+from crestfall_tui.screens import StackScreen
+from crestfall_tui.stack.runtime import Runtime
+
+
+class CrestfallApp(App[None]):
+    """The studio for one stack."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Crestfall"
+    BINDINGS = [
+        Binding("f1", "switch_mode('stack')", "Stack", tooltip="Services and health",
+                id="mode.stack"),
+        Binding("question_mark", "toggle_help", "Help", tooltip="Show or hide the keys",
+                id="app.help"),
+        Binding("q", "quit", "Quit", tooltip="Leave the studio; the stack keeps running",
+                id="app.quit"),
+    ]
+
+    def __init__(self, stack: StackConfig, runtime: Runtime, note: str = "") -> None:
+        super().__init__()
+        self.stack = stack
+        self.runtime = runtime
+        self.note = note
+        postgres = PostgresClient(runtime.db_url)
+        self.add_mode("stack", lambda: StackScreen(runtime, postgres))
+
+    def on_mount(self) -> None:
+        self.switch_mode("stack")
+        if self.note:
+            self.notify(self.note, title="Runtime", timeout=8)
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, StackScreen) and self.runtime.manages_services:
+            yield SystemCommand("Stack: start", "Start what is down", screen.action_up)
+            yield SystemCommand("Stack: stop", "Stop every service", screen.action_stop)
+            yield SystemCommand("Stack: restart selected service",
+                                "Restart the service under the cursor", screen.action_restart)
+        if isinstance(screen, StackScreen):
+            yield SystemCommand("Stack: refresh", "Probe every service now",
+                                screen.action_refresh)
+            yield SystemCommand("Stack: reveal or hide secrets", "Toggle passwords and keys",
+                                screen.action_toggle_secrets)

@@ -1,0 +1,37 @@
+"""Postgres, reached with psycopg 3 (async). No Textual here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+import psycopg
+
+from crestfall_tui.errors import CrestfallError
+
+CONNECT_TIMEOUT = 3
+
+
+class PostgresClient:
+    """Opens connections to the stack's database as its superuser."""
+
+    def __init__(self, url: Callable[[], str]) -> None:
+        # A callable, so the URL (and its secret) is read when needed, in a worker.
+        self._url = url
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
+        """A fresh autocommit connection; a refused one becomes a CrestfallError."""
+        url = self._url()
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                url, connect_timeout=CONNECT_TIMEOUT, autocommit=True)
+        except psycopg.OperationalError as error:
+            where = urlsplit(url)
+            raise CrestfallError(
+                f"Postgres refused the connection on {where.hostname}:{where.port}: "
+                f"is the stack up? press F1 ({str(error).strip().splitlines()[0]})",
+                title="Postgres") from None
+        async with conn:
+            yield conn

@@ -1,0 +1,7 @@
+"""The studio's screens, one per section."""
+
+from crestfall_tui.screens.base import CrestfallScreen
+from crestfall_tui.screens.confirm import ConfirmModal
+from crestfall_tui.screens.stack import StackScreen
+
+__all__ = ["ConfirmModal", "CrestfallScreen", "StackScreen"]

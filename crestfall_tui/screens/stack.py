@@ -1,0 +1,209 @@
+"""The Stack screen: every service's health, the extensions, connection strings, lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Footer, Header, RichLog
+
+from crestfall_tui.clients.postgres import PostgresClient
+from crestfall_tui.errors import CrestfallError
+from crestfall_tui.screens.base import CrestfallScreen
+from crestfall_tui.screens.confirm import ConfirmModal
+from crestfall_tui.services.extensions import list_extensions
+from crestfall_tui.stack.model import Connection, Progress, ServiceState, StackStatus
+from crestfall_tui.stack.runtime import Runtime
+from crestfall_tui.widgets import ConnectionList, ExtensionList, ServiceTable
+
+
+class StackScreen(CrestfallScreen):
+    """The stack's service map, refreshed in the background."""
+
+    CSS_PATH = "stack.tcss"
+    HELP = """\
+## Stack
+Every service of the stack, probed every few seconds.
+
+- **u** starts what is down and waits until it is healthy
+- **r** restarts the service under the cursor
+- **s** stops the whole stack (the data stays)
+- **v** reveals or hides passwords and keys
+"""
+    BINDINGS = [
+        Binding("u", "up", "Start", tooltip="Start what is down, wait until healthy",
+                id="stack.up"),
+        Binding("r", "restart", "Restart", tooltip="Restart the selected service",
+                id="stack.restart"),
+        Binding("s", "stop", "Stop", tooltip="Stop every service; the data stays",
+                id="stack.stop"),
+        Binding("v", "toggle_secrets", "Secrets", tooltip="Reveal or hide passwords and keys",
+                id="stack.secrets"),
+        Binding("ctrl+r", "refresh", "Refresh", tooltip="Probe every service now",
+                id="stack.refresh"),
+    ]
+    REFRESH_SECONDS = 3.0
+
+    reveal: reactive[bool] = reactive(False)
+    """Whether passwords and keys are shown in full."""
+    busy: reactive[bool] = reactive(False, bindings=True)
+    """Whether a start, stop or restart is running."""
+
+    class StatusRead(Message):
+        """A fresh status of every service, and how to connect."""
+
+        def __init__(self, status: StackStatus, connections: list[Connection]) -> None:
+            super().__init__()
+            self.status = status
+            self.connections = connections
+
+    class StepDone(Message):
+        """One step of a start, stop or restart."""
+
+        def __init__(self, step: Progress) -> None:
+            super().__init__()
+            self.step = step
+
+    class LifecycleEnded(Message):
+        """A start, stop or restart finished (well or not)."""
+
+    def __init__(self, runtime: Runtime, postgres: PostgresClient) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.postgres = postgres
+        self._connections: list[Connection] = []
+        self._extensions_for: datetime | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="stack-body"):
+            yield ServiceTable(id="services")
+            with Horizontal(id="details"):
+                yield ConnectionList(id="connections")
+                yield ExtensionList("reading extensions…", id="extensions")
+            yield RichLog(id="activity", markup=False, wrap=True, max_lines=500)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#services").border_title = "Services"
+        self.query_one("#connections").border_title = "Connections"
+        self.query_one("#extensions").border_title = "Extensions"
+        self.query_one("#activity").border_title = "Activity"
+        self.title = f"Crestfall · stack {self.runtime.stack.name} ({self.runtime.name})"
+        self.set_interval(self.REFRESH_SECONDS, self.refresh_status)
+        self.set_interval(1.0, self.query_one(ServiceTable).refresh_uptimes)
+        self.refresh_status()
+        if self.runtime.manages_services:
+            self.run_lifecycle("up")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("up", "restart", "stop"):
+            if not self.runtime.manages_services:
+                return False
+            return None if self.busy else True
+        return True
+
+    def action_refresh(self) -> None:
+        self.refresh_status()
+
+    def action_up(self) -> None:
+        self.run_lifecycle("up")
+
+    def action_restart(self) -> None:
+        service = self.query_one(ServiceTable).selected_service
+        if service is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_lifecycle("restart", service)
+
+        self.app.push_screen(
+            ConfirmModal(f"Restart {service}? Its clients are disconnected.", "Restart"), answered)
+
+    def action_stop(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_lifecycle("down")
+
+        self.app.push_screen(
+            ConfirmModal(f"Stop every service of stack '{self.runtime.stack.name}'? "
+                         "The data stays.", "Stop"), answered)
+
+    def action_toggle_secrets(self) -> None:
+        self.reveal = not self.reveal
+
+    def watch_reveal(self, reveal: bool) -> None:
+        self.query_one(ConnectionList).show(self._connections, reveal=reveal)
+
+    def watch_busy(self, busy: bool) -> None:
+        self.set_class(busy, "-busy")
+
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False)
+    def refresh_status(self) -> None:
+        """Probe every service (blocking probes, so a thread)."""
+        status = self.runtime.status()
+        self.post_message(self.StatusRead(status, self.runtime.connections()))
+
+    @work(thread=True, exclusive=True, group="lifecycle", exit_on_error=False)
+    def run_lifecycle(self, action: str, service: str | None = None) -> None:
+        """Start, stop or restart, reporting each step as it happens."""
+        def report(step: Progress) -> None:
+            self.post_message(self.StepDone(step))
+
+        self.post_message(self.StepDone(Progress("stack", ServiceState.STARTING, f"{action} "
+                                                 f"{service or ''}".strip() + "…")))
+        try:
+            if action == "up":
+                status = self.runtime.up(report)
+            elif action == "down":
+                status = self.runtime.down(report)
+            else:
+                assert service is not None
+                status = self.runtime.restart(service, report)
+            self.post_message(self.StatusRead(status, self.runtime.connections()))
+        except CrestfallError as error:
+            report(Progress(error.title, ServiceState.UNHEALTHY, f"failed: {error.message}"))
+            raise
+        finally:
+            self.post_message(self.LifecycleEnded())
+
+    @work(exclusive=True, group="extensions", exit_on_error=False)
+    async def load_extensions(self) -> None:
+        """Read which extensions the database has."""
+        extensions = self.query_one(ExtensionList)
+        try:
+            extensions.show(await list_extensions(self.postgres))
+        except CrestfallError as error:
+            self._extensions_for = None
+            extensions.unavailable(error.message)
+
+    @on(StatusRead)
+    def show_status(self, message: StatusRead) -> None:
+        self.query_one(ServiceTable).show(message.status)
+        self._connections = message.connections
+        self.query_one(ConnectionList).show(self._connections, reveal=self.reveal)
+        db = message.status.service("db")
+        if db.state != ServiceState.HEALTHY:
+            self._extensions_for = None
+            self.query_one(ExtensionList).unavailable(f"db is {db.state.value}")
+        elif self._extensions_for != db.started_at or db.started_at is None:
+            self._extensions_for = db.started_at
+            self.load_extensions()
+
+    @on(StepDone)
+    def show_step(self, message: StepDone) -> None:
+        step = message.step
+        self.busy = True
+        self.query_one(ServiceTable).show_progress(step)
+        self.query_one(RichLog).write(f"{datetime.now():%H:%M:%S} {step.service}: {step.message}")
+
+    @on(LifecycleEnded)
+    def lifecycle_ended(self) -> None:
+        self.busy = False
+        self.refresh_status()

@@ -1,0 +1,1 @@
+"""Domain logic without UI. No Textual here."""

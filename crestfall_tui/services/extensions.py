@@ -1,0 +1,27 @@
+"""Which of the stack's Postgres extensions are installed, available, or missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg.rows import class_row
+
+from crestfall_tui.clients.postgres import PostgresClient
+from crestfall_tui.queries import query
+
+
+@dataclass(frozen=True)
+class ExtensionInfo:
+    """One extension the stack wants."""
+
+    name: str
+    installed_version: str | None
+    available: bool
+
+
+async def list_extensions(postgres: PostgresClient) -> list[ExtensionInfo]:
+    """The stack's extensions, in the order the init script creates them."""
+    async with postgres.connect() as conn:
+        cursor = conn.cursor(row_factory=class_row(ExtensionInfo))
+        await cursor.execute(query("extensions"))
+        return await cursor.fetchall()

@@ -1,0 +1,7 @@
+"""Reusable widgets: they show data and post messages; they never call a client."""
+
+from crestfall_tui.widgets.connection_list import ConnectionList
+from crestfall_tui.widgets.extension_list import ExtensionList
+from crestfall_tui.widgets.service_table import ServiceTable
+
+__all__ = ["ConnectionList", "ExtensionList", "ServiceTable"]
