@@ -1,0 +1,189 @@
+"""The sql/ init scripts, checked against the real Postgres of the shared stack."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import psycopg
+import pytest
+
+from crestfall_tui.resources import init_sql_files
+from crestfall_tui.stack.init_sql import apply_init_sql
+from tests.helpers import StackUnderTest, eventually
+
+Conn = psycopg.Connection[tuple[object, ...]]
+
+
+def columns(db: Conn, schema: str, table: str) -> set[str]:
+    rows = db.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = %s and table_name = %s", (schema, table)).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def test_extensions_present_and_missing_reported(db: Conn) -> None:
+    """Every extension Debian's packages provide is created; the others are absent, not fatal."""
+    installed = {r[0] for r in db.execute("select extname from pg_extension").fetchall()}
+    assert {"pgcrypto", "uuid-ossp", "pg_cron", "pgaudit", "pg_stat_statements"} <= installed
+    available = {r[0] for r in db.execute("select name from pg_available_extensions")}
+    for name in ("pgjwt", "pgsodium", "http"):
+        assert (name in installed) == (name in available)
+
+
+def test_preloads_make_cron_and_audit_work(db: Conn) -> None:
+    """pg_cron, pgaudit and pg_stat_statements are preloaded, so they really run."""
+    preload = str(db.execute("show shared_preload_libraries").fetchone()[0])  # type: ignore[index]
+    assert {"pg_cron", "pgaudit", "pg_stat_statements"} <= set(preload.split(","))
+    job = db.execute("select cron.schedule('crestfall-test', '0 3 * * *', 'select 1')").fetchone()
+    assert job is not None and int(job[0]) > 0  # type: ignore[call-overload]
+    db.execute("select cron.unschedule('crestfall-test')")
+    assert db.execute("select count(*) from pg_stat_statements").fetchone() is not None
+
+
+def test_pgaudit_logs_ddl_to_the_json_log(stack: StackUnderTest, db: Conn) -> None:
+    """A DDL statement in a new session leaves an AUDIT line in the server's jsonlog."""
+    marker = f"audit_marker_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(stack.conninfo, autocommit=True) as fresh:
+        fresh.execute(f"create table {marker} (id int)")
+        fresh.execute(f"drop table {marker}")
+    assert eventually(lambda: any(
+        "AUDIT: SESSION" in line and marker in line for line in stack.runtime.logs("db", 200)))
+
+
+def test_roles_exist_with_their_attributes(db: Conn) -> None:
+    """The API roles, PostgREST's login role and GoTrue's admin role are as PostgREST needs."""
+    rows = db.execute(
+        "select rolname, rolcanlogin, rolinherit, rolbypassrls, rolpassword is not null "
+        "from pg_authid where rolname in "
+        "('anon','authenticated','service_role','authenticator','supabase_auth_admin')"
+    ).fetchall()
+    roles = {r[0]: r[1:] for r in rows}
+    assert roles["anon"][:2] == (False, False)
+    assert roles["authenticated"][:2] == (False, False)
+    assert roles["service_role"][2] is True
+    assert roles["authenticator"] == (True, False, False, True)
+    assert roles["supabase_auth_admin"][0] is True and roles["supabase_auth_admin"][3] is True
+    members = {r[0] for r in db.execute(
+        "select r.rolname from pg_auth_members m join pg_roles r on r.oid = m.roleid "
+        "join pg_roles u on u.oid = m.member where u.rolname = 'authenticator'")}
+    assert members >= {"anon", "authenticated", "service_role"}
+
+
+def test_authenticator_logs_in_with_its_secret(stack: StackUnderTest) -> None:
+    """PostgREST's login role accepts the password from the stack's secrets, and only that."""
+    base = dict(host="127.0.0.1", port=stack.stack.ports.db, dbname="postgres",
+                user="authenticator")
+    with psycopg.connect(**base, password=stack.runtime.secrets.authenticator_password) as conn:
+        assert conn.execute("select current_user").fetchone() == ("authenticator",)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(**base, password="wrong")
+
+
+def test_auth_schema_has_gotrue_shape(db: Conn) -> None:
+    """auth.* has the tables and columns GoTrue's current migrations leave."""
+    assert {"id", "email", "encrypted_password", "email_confirmed_at", "banned_until",
+            "deleted_at", "is_anonymous", "is_sso_user", "confirmed_at", "phone",
+            "raw_app_meta_data", "raw_user_meta_data", "confirmation_token",
+            "email_change_token_new"} <= columns(db, "auth", "users")
+    assert {"provider_id", "user_id", "identity_data", "provider", "email", "id"} <= columns(
+        db, "auth", "identities")
+    assert {"id", "user_id", "aal", "not_after", "user_agent", "ip"} <= columns(
+        db, "auth", "sessions")
+    assert {"token", "user_id", "revoked", "session_id", "parent"} <= columns(
+        db, "auth", "refresh_tokens")
+    assert {"id", "payload", "ip_address"} <= columns(db, "auth", "audit_log_entries")
+    assert columns(db, "auth", "schema_migrations") == {"version"}
+    generated = db.execute(
+        "select attgenerated from pg_attribute where attrelid = 'auth.users'::regclass "
+        "and attname = 'confirmed_at'").fetchone()
+    assert generated == ("s",)
+
+
+def new_user(db: Conn, email: str) -> uuid.UUID:
+    """Insert an auth user the way the Auth screen will."""
+    row = db.execute(
+        "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, "
+        "raw_user_meta_data, created_at, updated_at, confirmation_token, recovery_token, "
+        "email_change_token_new, email_change) values ('00000000-0000-0000-0000-000000000000', "
+        "gen_random_uuid(), 'authenticated', 'authenticated', %s, '{}', '{}', now(), now(), "
+        "'', '', '', '') returning id", (email,)).fetchone()
+    assert row is not None
+    return row[0]  # type: ignore[return-value]
+
+
+def test_auth_functions_read_postgrest_claims(db: Conn) -> None:
+    """auth.uid/role/email/jwt read request.jwt.claims, and give NULL when it is unset or ''."""
+    assert db.execute("select auth.uid(), auth.role(), auth.email(), auth.jwt()").fetchone() == (
+        None, None, None, None)
+    user = uuid.uuid4()
+    claims = {"sub": str(user), "role": "authenticated", "email": "a@example.com"}
+    with db.transaction():
+        db.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        row = db.execute("select auth.uid(), auth.role(), auth.email(), auth.jwt()").fetchone()
+    assert row == (user, "authenticated", "a@example.com", claims)
+    # After a transaction-local setting, the session reads '' — still NULL, not an error.
+    assert db.execute("select current_setting('request.jwt.claims', true)").fetchone() == ("",)
+    assert db.execute("select auth.uid(), auth.jwt()").fetchone() == (None, None)
+
+
+def test_is_authorized_follows_user_roles(db: Conn) -> None:
+    """is_authorized(permission) is true only for a user holding a role with that permission."""
+    editor, reader = new_user(db, "editor@example.com"), new_user(db, "reader@example.com")
+    db.execute("insert into authz.roles (name) values ('editor') on conflict do nothing")
+    db.execute("insert into authz.permissions (name) values ('posts.update') "
+               "on conflict do nothing")
+    db.execute("insert into authz.role_permissions values ('editor', 'posts.update') "
+               "on conflict do nothing")
+    db.execute("insert into authz.user_roles (user_id, role) values (%s, 'editor')", (editor,))
+
+    def authorized(user: uuid.UUID | None, permission: str) -> bool:
+        with db.transaction():
+            claims = json.dumps({"sub": str(user), "role": "authenticated"}) if user else ""
+            db.execute("select set_config('request.jwt.claims', %s, true)", (claims,))
+            db.execute("set local role authenticated")
+            row = db.execute("select is_authorized(%s)", (permission,)).fetchone()
+        assert row is not None
+        return bool(row[0])
+
+    assert authorized(editor, "posts.update") is True
+    assert authorized(editor, "posts.delete") is False
+    assert authorized(reader, "posts.update") is False
+    assert authorized(None, "posts.update") is False
+
+
+def test_track_records_changes_with_actor(db: Conn) -> None:
+    """audit.track adds a trigger recording insert/update/delete with old/new rows and auth.uid()."""
+    db.execute("drop table if exists public.tracked; "
+               "create table public.tracked (id int primary key, note text)")
+    db.execute("select audit.track('public.tracked')")
+    actor = uuid.uuid4()
+    with db.transaction():
+        db.execute("select set_config('request.jwt.claims', %s, true)",
+                   (json.dumps({"sub": str(actor)}),))
+        db.execute("insert into public.tracked values (1, 'first')")
+        db.execute("update public.tracked set note = 'second' where id = 1")
+        db.execute("delete from public.tracked where id = 1")
+    rows = db.execute(
+        "select op, old_record, new_record, actor, db_role from audit.record_changes "
+        "where table_oid = 'public.tracked'::regclass order by id").fetchall()
+    assert [r[0] for r in rows] == ["INSERT", "UPDATE", "DELETE"]
+    assert rows[0][1] is None and rows[0][2] == {"id": 1, "note": "first"}
+    assert rows[1][1] == {"id": 1, "note": "first"} and rows[1][2] == {"id": 1, "note": "second"}
+    assert rows[2][1] == {"id": 1, "note": "second"} and rows[2][2] is None
+    assert {r[3] for r in rows} == {actor}
+    db.execute("select audit.untrack('public.tracked')")
+    db.execute("insert into public.tracked values (2, 'not audited')")
+    count = db.execute("select count(*) from audit.record_changes "
+                       "where table_oid = 'public.tracked'::regclass").fetchone()
+    assert count == (3,)
+
+
+def test_scripts_are_idempotent(stack: StackUnderTest, db: Conn) -> None:
+    """Running every script again succeeds; a second pass of `up`'s runner applies nothing."""
+    for path in init_sql_files():
+        db.execute(path.read_text().encode())
+    report = apply_init_sql(stack.conninfo, stack.runtime.secrets)
+    assert report.applied == ()
+    assert "pgjwt" in report.missing_extensions or "pgjwt" not in {
+        r[0] for r in db.execute("select name from pg_available_extensions")}
