@@ -35,7 +35,8 @@ class StackUnderTest:
 
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run the real `crestfall-tui` with this stack's config."""
-        return run_cli(*args, "--config", str(self.config_path), timeout=timeout)
+        return run_cli(*args, "--stack", self.stack.name, "--config", str(self.config_path),
+                       timeout=timeout)
 
     def remove(self) -> None:
         """Stop every service and delete the stack's files."""

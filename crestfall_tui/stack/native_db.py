@@ -13,7 +13,14 @@ from psycopg.conninfo import make_conninfo
 from crestfall_tui.clients.probes import Probe, probe_postgres
 from crestfall_tui.errors import ServiceError
 from crestfall_tui.stack.native_service import NativeService
-from crestfall_tui.stack.processes import ServiceUser, pid_alive, process_cmdline, tail
+from crestfall_tui.stack.processes import (
+    ServiceUser,
+    pid_alive,
+    process_cmdline,
+    processes_working_in,
+    tail,
+    wait_for,
+)
 
 INSTALL_HINT = "apt-get install postgresql-15 postgresql-15-cron postgresql-15-pgaudit"
 PRELOAD_CANDIDATES = ("pg_cron", "pgaudit", "pg_stat_statements")
@@ -108,6 +115,7 @@ class NativePostgres(NativeService):
         if not self.initialised():
             self._initdb(bindir, user)
         self._write_settings(bindir, user)
+        self._clear_stale_lock()
         args = [str(bindir / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.startup_log),
                 "-w", "-t", str(int(self.start_timeout)), "start"]
         for _attempt in range(3):
@@ -118,6 +126,20 @@ class NativePostgres(NativeService):
             if "shared memory block" not in "\n".join(tail(self.startup_log, 5)):
                 break
         raise ServiceError(self.name, self._failure("pg_ctl start failed", done))
+
+    def _clear_stale_lock(self) -> None:
+        """Remove the lock file of a server that died, once none of its processes is left.
+
+        Postgres judges a lock stale with kill(pid, 0), which a not-yet-reaped (zombie)
+        postmaster passes; so a killed server would block every restart on hosts whose init
+        reaps slowly. Orphaned backends are waited for, so the interlock's purpose holds.
+        """
+        lock = self.pgdata / "postmaster.pid"
+        if not lock.exists() or self.pid() is not None:
+            return
+        real = self.pgdata.resolve()
+        if wait_for(lambda: not processes_working_in(real), 15.0, 0.1):
+            lock.unlink(missing_ok=True)
 
     def stop(self) -> None:
         if self.pid() is None:

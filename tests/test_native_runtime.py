@@ -1,0 +1,149 @@
+"""The native runtime: up, status, down, restart, recovery, port clashes, secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+
+import psycopg
+import pytest
+
+from crestfall_tui.errors import CrestfallError, ServiceError
+from crestfall_tui.stack.model import ServiceState
+from crestfall_tui.stack.native import NativeRuntime
+from tests.helpers import StackUnderTest, eventually, make_stack
+
+
+def states(runtime: NativeRuntime) -> dict[str, ServiceState]:
+    return {s.name: s.state for s in runtime.status().services}
+
+
+def test_status_reports_each_service(stack: StackUnderTest) -> None:
+    """db and search are healthy with versions; rest is honestly `not installed` here."""
+    status = stack.runtime.status()
+    db, rest, search = (status.service(n) for n in ("db", "rest", "search"))
+    assert db.state == ServiceState.HEALTHY and db.version and db.version.startswith("15")
+    assert search.state == ServiceState.HEALTHY and search.version
+    assert rest.state == ServiceState.NOT_INSTALLED and "postgrest" in rest.detail
+    assert db.started_at is not None and search.started_at is not None
+    assert status.healthy
+
+
+def test_up_on_a_running_stack_changes_nothing(stack: StackUnderTest) -> None:
+    """A second `up` keeps the same processes and runs no init script."""
+    before = {name: s.pid() for name, s in stack.runtime.services.items()}
+    steps = []
+    stack.runtime.up(steps.append)
+    after = {name: s.pid() for name, s in stack.runtime.services.items()}
+    assert before == after and before["db"] is not None
+    assert not any("starting" in s.message or "init scripts" in s.message for s in steps)
+
+
+def test_services_listen_only_on_bind(stack: StackUnderTest) -> None:
+    """Postgres and Typesense listen on 127.0.0.1, not on every address."""
+    external = socket.gethostbyname(socket.gethostname())
+    if external.startswith("127."):
+        pytest.skip("this host has no non-loopback address to test against")
+    for port in (stack.stack.ports.db, stack.stack.ports.search):
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            assert probe.connect_ex((external, port)) != 0
+
+
+def test_secrets_file_is_private(stack: StackUnderTest) -> None:
+    """Secrets live in the data dir with mode 0600, and the API keys are HS256 JWTs."""
+    path = stack.stack.data_path / "secrets.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    secrets = json.loads(path.read_text())
+    assert len(secrets["jwt_secret"]) >= 32
+    import jwt
+
+    claims = jwt.decode(secrets["anon_key"], secrets["jwt_secret"], algorithms=["HS256"])
+    assert claims["role"] == "anon"
+
+
+def test_postgres_runs_unprivileged(stack: StackUnderTest) -> None:
+    """As root, the server process belongs to the `postgres` OS user."""
+    pid = stack.runtime.db.pid()
+    assert pid is not None
+    owner = os.stat(f"/proc/{pid}").st_uid
+    if os.geteuid() == 0:
+        assert owner != 0
+    else:
+        assert owner == os.geteuid()
+
+
+def test_kill_9_is_detected_and_recovered(scratch: StackUnderTest) -> None:
+    """A postmaster killed with SIGKILL is reported down; `up` brings it back."""
+    pid = scratch.runtime.db.pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    assert eventually(lambda: states(scratch.runtime)["db"] == ServiceState.DOWN, 10)
+    status = scratch.runtime.up()
+    assert status.service("db").state == ServiceState.HEALTHY
+    assert scratch.runtime.db.pid() not in (None, pid)
+
+
+def test_restart_one_service(scratch: StackUnderTest) -> None:
+    """restart search gives it a new process and waits until it is healthy again."""
+    before = scratch.runtime.services["search"].pid()
+    status = scratch.runtime.restart("search")
+    assert status.service("search").state == ServiceState.HEALTHY
+    assert scratch.runtime.services["search"].pid() not in (None, before)
+
+
+def test_restart_of_missing_service_is_refused(scratch: StackUnderTest) -> None:
+    """Restarting a service that is not installed says why."""
+    with pytest.raises(ServiceError, match="no postgrest binary"):
+        scratch.runtime.restart("rest")
+    with pytest.raises(CrestfallError, match="unknown service"):
+        scratch.runtime.restart("cache")
+
+
+def test_down_keeps_data(scratch: StackUnderTest) -> None:
+    """A row written before `down` is there after the next `up`."""
+    with psycopg.connect(scratch.conninfo, autocommit=True) as conn:
+        conn.execute("create table if not exists kept (v text); insert into kept values ('x')")
+    status = scratch.runtime.down()
+    assert {s.state for s in status.services} == {ServiceState.DOWN, ServiceState.NOT_INSTALLED}
+    assert not status.healthy
+    scratch.runtime.up()
+    with psycopg.connect(scratch.conninfo) as conn:
+        assert conn.execute("select v from kept").fetchall() == [("x",)]
+
+
+def test_port_in_use_is_named_and_nothing_starts() -> None:
+    """A port taken by another program: a clear error naming it, and nothing left running."""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        clash = make_stack("clash", search=taken)
+        try:
+            with pytest.raises(ServiceError, match=f"port {taken} on 127.0.0.1 is in use"):
+                clash.runtime.up()
+            assert all(s.pid() is None for s in clash.runtime.services.values())
+            done = clash.cli("stack", "up")
+            assert done.returncode == 1 and f"port {taken}" in done.stderr
+            assert "Traceback" not in done.stderr
+        finally:
+            clash.remove()
+
+
+def test_damaged_secrets_file_is_reported() -> None:
+    """A corrupt secrets file gets a clear message, and the file is left as it was."""
+    broken = make_stack("broken")
+    try:
+        broken.stack.data_path.mkdir(parents=True)
+        path = broken.stack.data_path / "secrets.json"
+        path.write_text("{not json")
+        done = broken.cli("stack", "up")
+        assert done.returncode == 1
+        assert "secrets.json is damaged" in done.stderr and "Traceback" not in done.stderr
+        assert path.read_text() == "{not json"
+    finally:
+        shutil.rmtree(broken.root)
