@@ -26,6 +26,7 @@ class StackScreen(CrestfallScreen):
     """The stack's service map, refreshed in the background."""
 
     CSS_PATH = "stack.tcss"
+    AUTO_FOCUS = "#services"
     HELP = """\
 ## Stack
 Every service of the stack, probed every few seconds.
