@@ -153,7 +153,7 @@ def test_is_authorized_follows_user_roles(db: Conn) -> None:
 
 
 def test_track_records_changes_with_actor(db: Conn) -> None:
-    """audit.track adds a trigger recording insert/update/delete with old/new rows and auth.uid()."""
+    """audit.track records insert/update/delete with old and new rows and auth.uid()."""
     db.execute("drop table if exists public.tracked; "
                "create table public.tracked (id int primary key, note text)")
     db.execute("select audit.track('public.tracked')")

@@ -17,10 +17,10 @@ from crestfall_tui.widgets import ConnectionList, ExtensionList, ServiceTable
 from tests.helpers import StackUnderTest
 
 
-async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 30) -> None:
+async def until(pilot: Pilot[None], condition: Callable[[], bool], within: float = 30) -> None:
     """Let the app run until `condition` holds; fail the test if it never does."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not condition():
         assert loop.time() < deadline, "condition not met in time"
         await pilot.pause(0.05)
@@ -101,7 +101,7 @@ async def test_stop_asks_first_and_start_brings_it_back(scratch: StackUnderTest)
         await until(pilot, lambda: not app.screen.busy)
         await pilot.press("u")
         await until(pilot, lambda: "healthy" in state_of(app, "db")
-                    and "healthy" in state_of(app, "search"), timeout=60)
+                    and "healthy" in state_of(app, "search"), within=60)
     assert scratch.runtime.status().healthy
 
 
@@ -112,11 +112,11 @@ async def test_survives_the_db_going_away(scratch: StackUnderTest) -> None:
         await until(pilot, lambda: "healthy" in state_of(app, "db"))
         await app.workers.wait_for_complete()
         await asyncio.to_thread(scratch.runtime.db.stop)
-        await until(pilot, lambda: "down" in state_of(app, "db"), timeout=15)
+        await until(pilot, lambda: "down" in state_of(app, "db"), within=15)
         extensions = app.screen.query_one(ExtensionList)
         await until(pilot, lambda: "db is down" in text_of(extensions))
         await asyncio.to_thread(scratch.runtime.up)
-        await until(pilot, lambda: "healthy" in state_of(app, "db"), timeout=15)
+        await until(pilot, lambda: "healthy" in state_of(app, "db"), within=15)
         await until(pilot, lambda: "pg_cron" in text_of(extensions))
         assert app.is_running
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import httpx
 import psycopg
 
-PROBE_TIMEOUT = 2.0
+PROBE_TIMEOUT = 2
 
 
 @dataclass(frozen=True)

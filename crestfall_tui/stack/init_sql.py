@@ -40,7 +40,8 @@ def apply_init_sql(conninfo: str, secrets: StackSecrets) -> InitReport:
             exists = conn.execute(query("init_scripts_table_exists")).fetchone()
             if not (exists and exists[0]):
                 conn.execute(query("init_scripts_table"))
-            done = dict(conn.execute(query("init_scripts_applied")).fetchall())
+            done = {str(name): str(checksum) for name, checksum
+                    in conn.execute(query("init_scripts_applied")).fetchall()}
             for path in init_sql_files():
                 text = path.read_text(encoding="utf-8")
                 checksum = hashlib.sha256(text.encode()).hexdigest()

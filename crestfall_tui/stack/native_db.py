@@ -85,10 +85,10 @@ class NativePostgres(NativeService):
             return f"PostgreSQL server binaries not found; install them: {INSTALL_HINT}"
         return None
 
-    def conninfo(self, **extra: str | int) -> str:
+    def conninfo(self) -> str:
         """libpq connection string for the superuser."""
         return make_conninfo(host=self.host, port=self.port, user=SUPERUSER, dbname=DATABASE,
-                             password=self.secrets.postgres_password, **extra)
+                             password=self.secrets.postgres_password)
 
     def url(self) -> str:
         return f"postgresql://{SUPERUSER}:{self.secrets.postgres_password}@{self.url_host}:{self.port}/{DATABASE}"
@@ -194,7 +194,7 @@ class NativePostgres(NativeService):
     def _write_settings(self, bindir: Path, user: ServiceUser) -> None:
         """Rewritten on every start, so a changed port or bind address takes effect."""
         preload = self.preload_libraries(bindir)
-        lines = {
+        lines: dict[str, str | int] = {
             "listen_addresses": self.stack.bind,
             "port": self.port,
             "unix_socket_directories": "",

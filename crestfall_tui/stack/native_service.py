@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from crestfall_tui.clients.probes import Probe
@@ -65,13 +66,14 @@ class NativeService(ABC):
 
     def status(self) -> ServiceStatus:
         """State from the process and one probe."""
-        base = {"name": self.name, "port": self.port, "url": self.url(), "secret": self.secret}
+        base = ServiceStatus(name=self.name, state=ServiceState.DOWN, port=self.port,
+                             url=self.url(), detail="not running", secret=self.secret)
         reason = self.missing()
         if reason:
-            return ServiceStatus(state=ServiceState.NOT_INSTALLED, detail=reason, **base)
+            return replace(base, state=ServiceState.NOT_INSTALLED, detail=reason)
         pid = self.pid()
         if pid is None:
-            return ServiceStatus(state=ServiceState.DOWN, detail="not running", **base)
+            return base
         found = self.probe()
         started_at = found.started_at or process_started_at(pid)
         if found.ok:
@@ -80,5 +82,5 @@ class NativeService(ABC):
             state = ServiceState.STARTING
         else:
             state = ServiceState.UNHEALTHY
-        return ServiceStatus(state=state, detail=found.detail, version=found.version,
-                             started_at=started_at, **base)
+        return replace(base, state=state, detail=found.detail, version=found.version,
+                       started_at=started_at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import pwd
@@ -159,7 +160,6 @@ class ServiceUser:
 
     def run(self, args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
         """Run a command as this user and capture its output."""
-        switch = {} if self.is_me else {"user": self.uid, "group": self.gid, "extra_groups": []}
         return subprocess.run(
             list(args),
             capture_output=True,
@@ -167,7 +167,9 @@ class ServiceUser:
             timeout=timeout,
             check=False,
             stdin=subprocess.DEVNULL,
-            **switch,  # type: ignore[arg-type]
+            user=None if self.is_me else self.uid,
+            group=None if self.is_me else self.gid,
+            extra_groups=None if self.is_me else [],
         )
 
     def can_reach(self, path: Path) -> Path | None:
@@ -236,7 +238,5 @@ class PidFileProcess:
 
 def _reap(pid: int) -> None:
     """Collect the exit status if the server was our own child, so no zombie stays."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
