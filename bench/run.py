@@ -1,0 +1,162 @@
+"""Benchmarks, measured side by side in one run; prints medians and ratios.
+
+    .venv/bin/python bench/run.py [--runs 5] [--only startup|cold]
+
+startup: launch to the Stack screen showing every service healthy (stack already up), against
+         harlequin connecting to the same Postgres (from bench/.venv; see bench/README.md).
+cold:    `crestfall-tui stack up` on an empty data dir, against the raw service starts done
+         by hand (initdb + pg_ctl start + Typesense start, until each answers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from crestfall_tui.stack.native_db import find_bindir  # noqa: E402
+from crestfall_tui.stack.native_search import typesense_binary  # noqa: E402
+from crestfall_tui.stack.processes import ServiceUser, free_port, wait_for  # noqa: E402
+from tests.helpers import BINARY, make_stack  # noqa: E402
+
+TIMER = REPO.parent / "shared" / "tools" / "tui_timer.py"
+HARLEQUIN = REPO / "bench" / ".venv" / "bin" / "harlequin"
+HEALTHY_SCREEN = r"db\s+● healthy(.|\n)*search\s+● healthy"
+
+
+def tui_median(cmd: str, wait_for_screen: str, runs: int) -> dict[str, float]:
+    """Median seconds to `wait_for_screen` and peak RSS, from the shared tmux timer."""
+    done = subprocess.run(
+        [sys.executable, str(TIMER), "--cmd", cmd, "--wait-for", wait_for_screen,
+         "--timeout", "60", "--size", "120x36", "--runs", str(max(runs, 2))],
+        capture_output=True, text=True, check=False)
+    summary = next((line for line in done.stdout.splitlines() if line.startswith("SUMMARY ")), "")
+    if not summary:
+        raise SystemExit(f"timer failed for {cmd}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    data = json.loads(summary.removeprefix("SUMMARY "))
+    return {"median_s": data["steps"]["0"]["median_s"],
+            "rss_mb": data["peak_tree_rss_mb"]["median"]}
+
+
+def bench_startup(runs: int) -> None:
+    stack = make_stack("bench")
+    try:
+        stack.runtime.up()
+        ours = tui_median(f"{BINARY} --stack bench --config {stack.config_path}",
+                          HEALTHY_SCREEN, runs)
+        print(f"startup  crestfall-tui to all healthy: median {ours['median_s']:.3f}s, "
+              f"RSS {ours['rss_mb']} MB")
+        if not HARLEQUIN.exists():
+            print("startup  harlequin not installed in bench/.venv: no ratio (see bench/README.md)")
+            return
+        peer = tui_median(f"{HARLEQUIN} -a postgres '{stack.runtime.db_url()}'",
+                          "Query Editor", runs)
+        print(f"startup  harlequin to its editor:      median {peer['median_s']:.3f}s, "
+              f"RSS {peer['rss_mb']} MB")
+        print(f"startup  ratio crestfall/harlequin = {ours['median_s'] / peer['median_s']:.2f} "
+              f"(goal <= 0.5)")
+    finally:
+        stack.remove()
+
+
+def crestfall_cold_up() -> float:
+    stack = make_stack("cold")
+    try:
+        started = time.perf_counter()
+        done = stack.cli("stack", "up")
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(done.stderr)
+        return elapsed
+    finally:
+        stack.remove()
+
+
+def raw_cold_up() -> float:
+    """initdb + pg_ctl start + Typesense start by hand, with the same settings that matter."""
+    bindir, typesense = find_bindir(), typesense_binary()
+    assert bindir is not None and typesense is not None
+    user = ServiceUser.for_postgres()
+    root = Path(tempfile.mkdtemp(prefix="crestfall-raw-"))
+    root.chmod(0o755)
+    pg_dir, ts_dir = root / "pg", root / "ts"
+    pg_dir.mkdir()
+    user.own(pg_dir)
+    pwfile = pg_dir / "pw"
+    pwfile.write_text("secret\n")
+    user.own(pwfile)
+    db_port, ts_port, peer_port = free_port(), free_port(), free_port()
+    process = None
+    try:
+        started = time.perf_counter()
+        user.run([str(bindir / "initdb"), "-D", str(pg_dir / "data"), "-U", "postgres",
+                  f"--pwfile={pwfile}", "--auth=scram-sha-256", "--encoding=UTF8",
+                  "--locale=C.UTF-8"], timeout=300).check_returncode()
+        user.run([str(bindir / "pg_ctl"), "-D", str(pg_dir / "data"), "-l",
+                  str(pg_dir / "log"), "-w", "-o",
+                  f"-p {db_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''",
+                  "start"], timeout=120).check_returncode()
+        (ts_dir / "data").mkdir(parents=True)
+        process = subprocess.Popen(
+            [str(typesense), f"--data-dir={ts_dir / 'data'}", "--api-key=k",
+             "--api-address=127.0.0.1", f"--api-port={ts_port}",
+             "--peering-address=127.0.0.1", f"--peering-port={peer_port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def search_ok() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{ts_port}/health").json().get("ok") is True
+            except (httpx.HTTPError, ValueError):
+                return False
+
+        wait_for(search_ok, 60)
+        return time.perf_counter() - started
+    finally:
+        if process:
+            process.terminate()
+            process.wait()
+        user.run([str(bindir / "pg_ctl"), "-D", str(pg_dir / "data"), "-m", "immediate",
+                  "stop"], timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def bench_cold(runs: int) -> None:
+    ours, raw = [], []
+    for _ in range(runs):  # interleaved, so both see the same machine load
+        ours.append(crestfall_cold_up())
+        raw.append(raw_cold_up())
+    mine, floor = statistics.median(ours), statistics.median(raw)
+    print(f"cold     crestfall-tui stack up (empty data dir): median {mine:.3f}s "
+          f"[{min(ours):.2f}-{max(ours):.2f}]")
+    print(f"cold     raw initdb + pg_ctl start + typesense:   median {floor:.3f}s "
+          f"[{min(raw):.2f}-{max(raw):.2f}]")
+    print(f"cold     ratio crestfall/raw = {mine / floor:.2f} (goal <= 1.3)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", choices=("startup", "cold"))
+    args = parser.parse_args()
+    os.environ.setdefault("CRESTFALL_CONFIG", "/nonexistent/crestfall.toml")
+    if args.only in (None, "startup"):
+        bench_startup(args.runs)
+    if args.only in (None, "cold"):
+        bench_cold(args.runs)
+
+
+if __name__ == "__main__":
+    main()
