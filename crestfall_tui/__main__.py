@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="crestfall-tui", parents=[common],
         description="Terminal studio for the Crestfall stack: Postgres, PostgREST, Typesense.")
     parser.add_argument("--version", action="version", version=f"crestfall-tui {__version__}")
+    parser.add_argument("--read-only", action="store_true",
+                        help="open every database session read-only (as read_only = true does)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     stack = commands.add_parser("stack", help="start, stop or check a stack without the studio")
@@ -60,11 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `crestfall-tui` command."""
     args = build_parser().parse_args(argv)
     try:
-        path = config_path(args.config)
-        stack = load_config(path).stack(args.stack)
+        stack = load_config(config_path(args.config)).stack(args.stack)
         if args.command == "stack":
             return run_stack_command(args, stack)
-        return run_studio(stack, path)
+        return run_studio(stack, read_only=args.read_only)
     except ConfigError as error:
         print(f"crestfall-tui: config error: {error.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -75,12 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def run_studio(stack: StackConfig, path: object) -> int:
+def run_studio(stack: StackConfig, *, read_only: bool) -> int:
     """Open the studio on `stack`; it brings a local stack up itself, with progress."""
     choice = choose_runtime(stack)
     from crestfall_tui.app import CrestfallApp  # Textual loads only for the studio
 
-    CrestfallApp(stack=stack, runtime=choice.runtime, note=choice.note).run()
+    CrestfallApp(stack=stack, runtime=choice.runtime, note=choice.note,
+                 read_only=read_only).run()
     return 0
 
 

@@ -29,12 +29,13 @@ class CrestfallApp(App[None]):
                 id="app.quit"),
     ]
 
-    def __init__(self, stack: StackConfig, runtime: Runtime, note: str = "") -> None:
+    def __init__(self, stack: StackConfig, runtime: Runtime, note: str = "",
+                 *, read_only: bool = False) -> None:
         super().__init__()
         self.stack = stack
         self.runtime = runtime
         self.note = note
-        postgres = PostgresClient(runtime.db_url)
+        postgres = PostgresClient(runtime.db_url, read_only=read_only or stack.read_only)
         self.add_mode("stack", lambda: StackScreen(runtime, postgres))
 
     def on_mount(self) -> None:

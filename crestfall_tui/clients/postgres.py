@@ -13,12 +13,20 @@ from crestfall_tui.errors import CrestfallError
 CONNECT_TIMEOUT = 3
 
 
-class PostgresClient:
-    """Opens connections to the stack's database as its superuser."""
+READ_ONLY_OPTIONS = "-c default_transaction_read_only=on"
 
-    def __init__(self, url: Callable[[], str]) -> None:
+
+class PostgresClient:
+    """Opens connections to the stack's database as its superuser.
+
+    With `read_only`, every session is `default_transaction_read_only`, so the server itself
+    refuses writes, whatever the studio sends.
+    """
+
+    def __init__(self, url: Callable[[], str], *, read_only: bool = False) -> None:
         # A callable, so the URL (and its secret) is read when needed, in a worker.
         self._url = url
+        self.read_only = read_only
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
@@ -26,7 +34,8 @@ class PostgresClient:
         url = self._url()
         try:
             conn = await psycopg.AsyncConnection.connect(
-                url, connect_timeout=CONNECT_TIMEOUT, autocommit=True)
+                url, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
+                options=READ_ONLY_OPTIONS if self.read_only else "")
         except psycopg.OperationalError as error:
             where = urlsplit(url)
             raise CrestfallError(

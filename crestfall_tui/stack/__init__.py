@@ -54,8 +54,8 @@ def choose_runtime(stack: StackConfig, override: str | None = None) -> RuntimeCh
             "use --runtime native (or runtime = \"native\" in the config)", title="Docker")
     note = ""
     if docker_engine_socket() is not None:
-        note = ("a Docker engine answers, but this version of crestfall-tui runs the stack "
-                "natively; the docker runtime comes in a later version")
+        note = ("a Docker engine socket is present, but this version of crestfall-tui runs "
+                "the stack natively; the docker runtime comes in a later version")
     return RuntimeChoice(NativeRuntime(stack), note)
 
 
