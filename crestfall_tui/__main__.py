@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from crestfall_tui import __version__
 from crestfall_tui.config import StackConfig, config_path, load_config
@@ -79,10 +80,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_studio(stack: StackConfig, *, read_only: bool) -> int:
     """Open the studio on `stack`; it brings a local stack up itself, with progress."""
     choice = choose_runtime(stack)
+    # The first probe runs while Textual loads; the Stack screen shows its answer.
+    probing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-probe")
+    first_status = probing.submit(choice.runtime.status)
     from crestfall_tui.app import CrestfallApp  # Textual loads only for the studio
 
-    CrestfallApp(stack=stack, runtime=choice.runtime, note=choice.note,
-                 read_only=read_only).run()
+    try:
+        CrestfallApp(stack=stack, runtime=choice.runtime, note=choice.note,
+                     read_only=read_only, first_status=first_status).run()
+    finally:
+        probing.shutdown(wait=False, cancel_futures=True)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -12,6 +13,7 @@ from textual.widgets import HelpPanel
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.config import StackConfig
 from crestfall_tui.screens import StackScreen
+from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
 
 
@@ -30,13 +32,14 @@ class CrestfallApp(App[None]):
     ]
 
     def __init__(self, stack: StackConfig, runtime: Runtime, note: str = "",
-                 *, read_only: bool = False) -> None:
+                 *, read_only: bool = False,
+                 first_status: Future[StackStatus] | None = None) -> None:
         super().__init__()
         self.stack = stack
         self.runtime = runtime
         self.note = note
         postgres = PostgresClient(runtime.db_url, read_only=read_only or stack.read_only)
-        self.add_mode("stack", lambda: StackScreen(runtime, postgres))
+        self.add_mode("stack", lambda: StackScreen(runtime, postgres, first_status))
 
     def on_mount(self) -> None:
         self.switch_mode("stack")

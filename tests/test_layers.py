@@ -32,3 +32,16 @@ def test_core_imports_no_textual() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_studio_start_loads_no_driver() -> None:
+    """The CLI and the app import no driver: psycopg, httpx and jwt load in workers later,
+    so the first frame does not wait for them."""
+    code = (
+        "import sys, crestfall_tui.__main__, crestfall_tui.app\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'psycopg', 'httpx', 'jwt', 'pydantic', 'docker'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"

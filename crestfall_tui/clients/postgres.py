@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import psycopg
-
 from crestfall_tui.errors import CrestfallError
+
+if TYPE_CHECKING:
+    import psycopg
 
 CONNECT_TIMEOUT = 3
 
@@ -31,6 +33,8 @@ class PostgresClient:
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
         """A fresh autocommit connection; a refused one becomes a CrestfallError."""
+        import psycopg  # lazy: off the first frame
+
         url = self._url()
         try:
             conn = await psycopg.AsyncConnection.connect(

@@ -1,15 +1,17 @@
 """Health probes: one quick, blocking question to each service.
 
 Blocking on purpose: runtimes call them from the CLI and from the studio's thread workers.
+HTTP probes use the standard library's http.client: a probe is one GET, and the studio's
+first frame should not wait for an HTTP client library to load.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 from dataclasses import dataclass
 from datetime import datetime
-
-import httpx
-import psycopg
+from urllib.parse import urlsplit
 
 PROBE_TIMEOUT = 2
 
@@ -27,8 +29,30 @@ class Probe:
     started_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+    server: str
+
+
+def _get(base_url: str, path: str, headers: dict[str, str] | None = None) -> _Reply:
+    """One GET; OSError or http.client.HTTPException when the service does not answer."""
+    parts = urlsplit(base_url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname or "localhost", parts.port, timeout=PROBE_TIMEOUT)
+    try:
+        conn.request("GET", parts.path.rstrip("/") + path, headers=headers or {})
+        response = conn.getresponse()
+        return _Reply(response.status, response.read(), response.getheader("server") or "")
+    finally:
+        conn.close()
+
+
 def probe_postgres(conninfo: str) -> Probe:
     """Connect, then ask for the server's version and start time."""
+    import psycopg  # loaded on first probe, in a worker, not before the first frame
+
     try:
         with psycopg.connect(conninfo, connect_timeout=PROBE_TIMEOUT, autocommit=True) as conn:
             row = conn.execute(
@@ -47,14 +71,14 @@ def probe_postgres(conninfo: str) -> Probe:
 def probe_typesense(base_url: str, api_key: str) -> Probe:
     """GET /health (no key needed); the version comes from /debug, which needs the key."""
     try:
-        with httpx.Client(base_url=base_url, timeout=PROBE_TIMEOUT) as http:
-            health = http.get("/health")
-            ok = health.status_code == 200 and health.json().get("ok") is True
-            if not ok:
-                return Probe(ok=False, answered=True, detail=f"/health: {health.text.strip()}")
-            debug = http.get("/debug", headers={"X-TYPESENSE-API-KEY": api_key})
-            version = debug.json().get("version") if debug.status_code == 200 else None
-    except (httpx.HTTPError, ValueError) as error:
+        health = _get(base_url, "/health")
+        ok = health.status == 200 and json.loads(health.body).get("ok") is True
+        if not ok:
+            return Probe(ok=False, answered=True,
+                         detail=f"/health: {health.body.decode(errors='replace').strip()}")
+        debug = _get(base_url, "/debug", {"X-TYPESENSE-API-KEY": api_key})
+        version = json.loads(debug.body).get("version") if debug.status == 200 else None
+    except (OSError, http.client.HTTPException, ValueError) as error:
         return Probe(ok=False, answered=False, detail=_first_line(str(error)) or "no answer")
     return Probe(ok=True, answered=True, detail='/health: {"ok":true}', version=version)
 
@@ -62,15 +86,14 @@ def probe_typesense(base_url: str, api_key: str) -> Probe:
 def probe_postgrest(base_url: str) -> Probe:
     """GET / returns the OpenAPI document when PostgREST is connected and ready."""
     try:
-        with httpx.Client(base_url=base_url, timeout=PROBE_TIMEOUT) as http:
-            root = http.get("/")
-    except httpx.HTTPError as error:
+        root = _get(base_url, "/")
+    except (OSError, http.client.HTTPException) as error:
         return Probe(ok=False, answered=False, detail=_first_line(str(error)) or "no answer")
-    server = root.headers.get("server", "")
-    version = server.split("/", 1)[1] if server.startswith("postgrest/") else None
-    if root.status_code == 200:
+    version = root.server.split("/", 1)[1] if root.server.startswith("postgrest/") else None
+    if root.status == 200:
         return Probe(ok=True, answered=True, detail="GET / 200", version=version)
-    return Probe(ok=False, answered=True, detail=f"GET / {root.status_code}: {root.text[:120]}",
+    body = root.body[:120].decode(errors="replace")
+    return Probe(ok=False, answered=True, detail=f"GET / {root.status}: {body}",
                  version=version)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from datetime import datetime
 
 from textual import on, work
@@ -73,9 +74,12 @@ Every service of the stack, probed every few seconds.
     class LifecycleEnded(Message):
         """A start, stop or restart finished (well or not)."""
 
-    def __init__(self, runtime: Runtime, postgres: PostgresClient) -> None:
+    def __init__(self, runtime: Runtime, postgres: PostgresClient,
+                 first_status: Future[StackStatus] | None = None) -> None:
         super().__init__()
         self.runtime = runtime
+        self._first_status = first_status
+        """A probe started before the studio was drawn, answered by the first refresh."""
         self.postgres = postgres
         self._connections: list[Connection] = []
         self._extensions_for: datetime | None = None
@@ -98,9 +102,10 @@ Every service of the stack, probed every few seconds.
         self.title = f"Crestfall · stack {self.runtime.stack.name} ({self.runtime.name})"
         self.set_interval(self.REFRESH_SECONDS, self.refresh_status)
         self.set_interval(1.0, self.query_one(ServiceTable).refresh_uptimes)
-        self.refresh_status()
         if self.runtime.manages_services:
-            self.run_lifecycle("up")
+            self.run_lifecycle("up")  # shows the current status first, then starts what is down
+        else:
+            self.refresh_status()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("up", "restart", "stop"):
@@ -161,6 +166,8 @@ Every service of the stack, probed every few seconds.
                                                  f"{service or ''}".strip() + "…")))
         try:
             if action == "up":
+                self.post_message(self.StatusRead(self._current_status(),
+                                                  self.runtime.connections()))
                 status = self.runtime.up(report)
             elif action == "down":
                 status = self.runtime.down(report)
@@ -173,6 +180,13 @@ Every service of the stack, probed every few seconds.
             raise
         finally:
             self.post_message(self.LifecycleEnded())
+
+    def _current_status(self) -> StackStatus:
+        """The early probe's answer the first time, a fresh probe after that."""
+        early, self._first_status = self._first_status, None
+        if early is not None and not early.cancelled():
+            return early.result()
+        return self.runtime.status()
 
     @work(exclusive=True, group="extensions", exit_on_error=False)
     async def load_extensions(self) -> None:

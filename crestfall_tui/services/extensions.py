@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from psycopg.rows import class_row
-
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.queries import query
 
@@ -21,6 +19,8 @@ class ExtensionInfo:
 
 async def list_extensions(postgres: PostgresClient) -> list[ExtensionInfo]:
     """The stack's extensions, in the order the init script creates them."""
+    from psycopg.rows import class_row  # lazy: off the first frame
+
     async with postgres.connect() as conn:
         cursor = conn.cursor(row_factory=class_row(ExtensionInfo))
         await cursor.execute(query("extensions"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError, ServiceError
-from crestfall_tui.stack.init_sql import apply_init_sql
 from crestfall_tui.stack.model import (
     Connection,
     Progress,
@@ -153,14 +152,20 @@ class NativeRuntime(Runtime):
         status = service.status()
         if not healthy or status.state != ServiceState.HEALTHY:
             lines = service.log_lines(LOG_LINES_ON_FAILURE)
-            why = "exited" if service.pid() is None else f"not healthy after " \
-                f"{service.start_timeout:.0f}s ({status.detail})"
+            if service.pid() is None:
+                why = "exited"
+            elif not healthy:
+                why = f"not healthy after {service.start_timeout:.0f}s ({status.detail})"
+            else:
+                why = f"answered healthy, then {status.state.value} ({status.detail})"
             raise ServiceError(service.name, "\n".join(
                 [f"{service.name} {why}; its last log lines:", *lines]))
         version = f" {status.version}" if status.version else ""
         progress(Progress(service.name, ServiceState.HEALTHY, f"healthy{version}"))
 
     def _initialise_db(self, progress: ProgressCallback) -> None:
+        from crestfall_tui.stack.init_sql import apply_init_sql  # lazy: off the first frame
+
         report = apply_init_sql(self.db.conninfo(), self.secrets)
         if report.applied:
             progress(Progress("db", ServiceState.HEALTHY,

@@ -8,8 +8,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from psycopg.conninfo import make_conninfo
-
 from crestfall_tui.clients.probes import Probe, probe_postgres
 from crestfall_tui.errors import ServiceError
 from crestfall_tui.stack.native_service import NativeService
@@ -87,6 +85,8 @@ class NativePostgres(NativeService):
 
     def conninfo(self) -> str:
         """libpq connection string for the superuser."""
+        from psycopg.conninfo import make_conninfo  # lazy: off the first frame
+
         return make_conninfo(host=self.host, port=self.port, user=SUPERUSER, dbname=DATABASE,
                              password=self.secrets.postgres_password)
 

@@ -204,8 +204,12 @@ class PidFileProcess:
             pid = int(self.pid_file.read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return None
+        if not pid_alive(pid):
+            return None
+        # An empty command line is a child still inside execve (Popen has returned, the
+        # kernel has not set up its arguments yet); another program's name is a reused pid.
         cmd = process_cmdline(pid)
-        if not pid_alive(pid) or not cmd or Path(cmd[0]).name != Path(self.executable).name:
+        if cmd and Path(cmd[0]).name != Path(self.executable).name:
             return None
         return pid
 

@@ -9,8 +9,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import jwt
-
 from crestfall_tui.errors import CrestfallError
 
 SECRETS_FILE = "secrets.json"
@@ -45,6 +43,8 @@ class StackSecrets:
 
 def api_key(role: str, jwt_secret: str) -> str:
     """A long-lived HS256 JWT for a PostgREST role, as Supabase's anon/service keys are."""
+    import jwt  # lazy: off the first frame
+
     issued = int(time.time())
     claims = {"role": role, "iss": "crestfall", "iat": issued, "exp": issued + API_KEY_LIFETIME}
     return jwt.encode(claims, jwt_secret, algorithm="HS256")
