@@ -10,7 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 PROBE_TIMEOUT = 2
@@ -50,22 +50,37 @@ def _get(base_url: str, path: str, headers: dict[str, str] | None = None) -> _Re
 
 
 def probe_postgres(conninfo: str) -> Probe:
-    """Connect, then ask for the server's version and start time."""
-    import psycopg  # loaded on first probe, in a worker, not before the first frame
+    """Connect, then ask for the server's version and start time.
 
+    Through psycopg's libpq wrapper (`psycopg.pq`) alone: a probe needs no type adaptation,
+    and the wrapper loads in a quarter of the time of the whole driver, which matters for
+    the probe that races the studio's first frame.
+    """
+    from psycopg import pq
+
+    conn = pq.PGconn.connect(_with_connect_timeout(conninfo).encode())
     try:
-        with psycopg.connect(conninfo, connect_timeout=PROBE_TIMEOUT, autocommit=True) as conn:
-            row = conn.execute(
-                "select current_setting('server_version'), pg_postmaster_start_time()"
-            ).fetchone()
-    except psycopg.OperationalError as error:
-        detail = _first_line(str(error))
-        starting = "starting up" in detail or "shutting down" in detail
-        return Probe(ok=False, answered=starting, detail=detail)
-    assert row is not None
-    version = str(row[0]).split(" ")[0]
+        if conn.status != pq.ConnStatus.OK:
+            detail = _first_line(conn.get_error_message())
+            starting = "starting up" in detail or "shutting down" in detail
+            return Probe(ok=False, answered=starting, detail=detail)
+        result = conn.exec_(b"select current_setting('server_version'), "
+                            b"extract(epoch from pg_postmaster_start_time())")
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            return Probe(ok=False, answered=True, detail=_first_line(conn.get_error_message()))
+        version = (result.get_value(0, 0) or b"").decode().split(" ")[0]
+        started_at = datetime.fromtimestamp(float(result.get_value(0, 1) or 0), tz=UTC)
+    finally:
+        conn.finish()
     return Probe(ok=True, answered=True, detail="accepting connections", version=version,
-                 started_at=row[1])
+                 started_at=started_at)
+
+
+def _with_connect_timeout(conninfo: str) -> str:
+    """The connection string (key=value or URI form) with a connect timeout added."""
+    if "://" in conninfo:
+        return conninfo + ("&" if "?" in conninfo else "?") + f"connect_timeout={PROBE_TIMEOUT}"
+    return f"{conninfo} connect_timeout={PROBE_TIMEOUT}"
 
 
 def probe_typesense(base_url: str, api_key: str) -> Probe:

@@ -7,10 +7,7 @@ are idempotent, so a re-run is always safe.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import os
 from dataclasses import dataclass
 
 import psycopg
@@ -20,8 +17,6 @@ from crestfall_tui.errors import ServiceError
 from crestfall_tui.queries import query
 from crestfall_tui.resources import init_sql_files
 from crestfall_tui.stack.secrets import StackSecrets
-
-SCRAM_ITERATIONS = 4096
 
 
 @dataclass(frozen=True)
@@ -68,30 +63,16 @@ def _set_login_passwords(conn: psycopg.Connection[tuple[object, ...]],
                          secrets: StackSecrets) -> None:
     """Give the login roles their passwords, once.
 
-    The password is sent as a SCRAM verifier computed here, so its plain text never
-    reaches the server or its (audited) statement log.
+    The password is sent as a SCRAM verifier computed by libpq on this side, so its plain
+    text never reaches the server or its (audited) statement log.
     """
     wanted = {"authenticator": secrets.authenticator_password,
               "supabase_auth_admin": secrets.postgres_password}
     for role, password in wanted.items():
         row = conn.execute(query("role_password_missing"), {"role": role}).fetchone()
         if row and row[0]:
+            # libpq's PQencryptPasswordConn: the SCRAM verifier is computed client-side.
+            verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(),
+                                                    b"scram-sha-256")
             conn.execute(sql.SQL("alter role {} with login password {}").format(
-                sql.Identifier(role), sql.Literal(scram_verifier(password))))
-
-
-def scram_verifier(password: str, iterations: int = SCRAM_ITERATIONS) -> str:
-    """A SCRAM-SHA-256 verifier in the form Postgres stores (RFC 5802/7677).
-
-    Written here because neither psycopg nor the standard library exports one.
-    """
-    salt = os.urandom(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
-
-    def b64(data: bytes) -> str:
-        return base64.b64encode(data).decode()
-
-    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
+                sql.Identifier(role), sql.Literal(verifier.decode())))
