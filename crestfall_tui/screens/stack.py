@@ -148,7 +148,8 @@ Every service of the stack, probed every few seconds.
         self.query_one(ConnectionList).show(self._connections, reveal=reveal)
 
     def watch_busy(self, busy: bool) -> None:
-        self.set_class(busy, "-busy")
+        # On the table, not the screen: a class on the screen restyles every widget on it.
+        self.query_one(ServiceTable).set_class(busy, "-busy")
 
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def refresh_status(self) -> None:
