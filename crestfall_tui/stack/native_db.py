@@ -6,9 +6,11 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
-from crestfall_tui.clients.probes import Probe, probe_postgres
+from crestfall_tui.clients.probes import PROBE_TIMEOUT, Probe
 from crestfall_tui.errors import ServiceError
 from crestfall_tui.stack.native_service import NativeService
 from crestfall_tui.stack.processes import (
@@ -33,6 +35,7 @@ host    all all ::/0      scram-sha-256
 """
 
 
+@cache
 def find_bindir() -> Path | None:
     """The PostgreSQL server binaries: 15 first, then the newest installed, then pg_config's."""
     found: list[tuple[bool, int, Path]] = []
@@ -104,7 +107,34 @@ class NativePostgres(NativeService):
         return pid
 
     def probe(self) -> Probe:
-        return probe_postgres(self.conninfo())
+        """pg_isready against the TCP port, the health check compose stacks use too.
+
+        Version and start time come from the server binary and the lock file, so probing
+        (every few seconds in the studio, and once before its first frame) loads no driver
+        and costs the server no backend.
+        """
+        bindir = self._bindir()
+        try:
+            done = subprocess.run(
+                [str(bindir / "pg_isready"), "-h", self.host, "-p", str(self.port),
+                 "-t", str(PROBE_TIMEOUT)],
+                capture_output=True, text=True, timeout=PROBE_TIMEOUT + 3, check=False)
+        except subprocess.TimeoutExpired:
+            return Probe(ok=False, answered=False, detail="pg_isready did not answer")
+        detail = done.stdout.strip().rpartition(" - ")[2] or done.stderr.strip()
+        if done.returncode != 0:
+            # 1: the server rejects connections (starting up, shutting down); 2: no response.
+            return Probe(ok=False, answered=done.returncode == 1, detail=detail)
+        return Probe(ok=True, answered=True, detail=detail, version=server_version(bindir),
+                     started_at=self._started_at())
+
+    def _started_at(self) -> datetime | None:
+        """The server's start time: the third line of postmaster.pid (seconds since epoch)."""
+        try:
+            return datetime.fromtimestamp(
+                int((self.pgdata / "postmaster.pid").read_text().splitlines()[2]), tz=UTC)
+        except (OSError, ValueError, IndexError):
+            return None
 
     def initialised(self) -> bool:
         return (self.pgdata / "PG_VERSION").exists()
@@ -228,6 +258,15 @@ class NativePostgres(NativeService):
         said = (done.stderr or done.stdout).strip().splitlines()[-3:]
         log = self.log_lines(10)
         return "\n".join([f"{what} (exit {done.returncode}):", *said, "last log lines:", *log])
+
+
+@cache
+def server_version(bindir: Path) -> str | None:
+    """The version of the server binaries, e.g. `15.18` (what `SHOW server_version` says)."""
+    done = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True,
+                          text=True, check=False)
+    words = done.stdout.split()
+    return words[2] if done.returncode == 0 and len(words) > 2 else None
 
 
 def _conf_value(value: str | int) -> str:
