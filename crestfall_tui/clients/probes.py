@@ -61,9 +61,11 @@ def probe_postgres(conninfo: str) -> Probe:
     conn = pq.PGconn.connect(_with_connect_timeout(conninfo).encode())
     try:
         if conn.status != pq.ConnStatus.OK:
-            detail = _first_line(conn.get_error_message())
-            starting = "starting up" in detail or "shutting down" in detail
-            return Probe(ok=False, answered=starting, detail=detail)
+            message = conn.get_error_message()
+            # "FATAL:" is the server's own refusal (bad password, starting up): it answered.
+            refused_by_server = "FATAL:" in message
+            detail = message.split("FATAL:", 1)[1] if refused_by_server else message
+            return Probe(ok=False, answered=refused_by_server, detail=_first_line(detail))
         result = conn.exec_(b"select current_setting('server_version'), "
                             b"extract(epoch from pg_postmaster_start_time())")
         if result.status != pq.ExecStatus.TUPLES_OK:
