@@ -44,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
             action.add_argument("service", choices=("db", "rest", "search"))
         action.add_argument("--runtime", choices=("native", "docker"),
                             help="override the stack's configured runtime")
+        if name == "up":
+            action.add_argument("--exclude", action="append", default=[], metavar="SERVICE",
+                                help="do not start this service (repeatable)")
+        if name == "down":
+            action.add_argument("--volumes", action="store_true",
+                                help="also delete the stack's volumes (docker; needs --yes)")
+            action.add_argument("--yes", action="store_true",
+                                help="confirm --volumes: the data is deleted")
         action.add_argument("--json", action="store_true", help="print the status as JSON")
         action.add_argument("--show-secrets", action="store_true",
                             help="print passwords and keys instead of ***")
@@ -106,9 +114,13 @@ def run_stack_command(args: argparse.Namespace, stack: StackConfig) -> int:
             print(f"{step.service:<7} {step.message}", file=sys.stderr, flush=True)
 
     if args.action == "up":
-        status = runtime.up(show)
+        status = runtime.up(show, exclude=frozenset(args.exclude))
     elif args.action == "down":
-        status = runtime.down(show)
+        if args.volumes and not args.yes:
+            print("crestfall-tui: down --volumes deletes the stack's data; add --yes to "
+                  "confirm", file=sys.stderr)
+            return EXIT_USAGE
+        status = runtime.down(show, volumes=args.volumes)
     elif args.action == "restart":
         status = runtime.restart(args.service, show)
     else:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crestfall_tui.config import StackConfig
-from crestfall_tui.errors import CrestfallError
+from crestfall_tui.stack.docker import DockerRuntime
+from crestfall_tui.stack.docker_engine import EngineError, connect_engine
 from crestfall_tui.stack.model import (
     Progress,
     ProgressCallback,
@@ -20,6 +21,7 @@ from crestfall_tui.stack.remote import RemoteRuntime
 from crestfall_tui.stack.runtime import Runtime
 
 __all__ = [
+    "DockerRuntime",
     "NativeRuntime",
     "Progress",
     "ProgressCallback",
@@ -49,20 +51,18 @@ def choose_runtime(stack: StackConfig, override: str | None = None) -> RuntimeCh
     if wanted == "native":
         return RuntimeChoice(NativeRuntime(stack))
     if wanted == "docker":
-        raise CrestfallError(
-            "the docker runtime is not available in this version of crestfall-tui; "
-            "use --runtime native (or runtime = \"native\" in the config)", title="Docker")
-    note = ""
-    if docker_engine_socket() is not None:
-        note = ("a Docker engine socket is present, but this version of crestfall-tui runs "
-                "the stack natively; the docker runtime comes in a later version")
-    return RuntimeChoice(NativeRuntime(stack), note)
+        return RuntimeChoice(DockerRuntime(stack))
+    try:
+        if not docker_socket_present():
+            raise EngineError("no Docker engine socket on this host")
+        connect_engine(timeout=3).close()
+    except EngineError as error:
+        reason = error.message.split(";")[0]
+        return RuntimeChoice(NativeRuntime(stack), f"{reason}: the stack runs natively")
+    return RuntimeChoice(DockerRuntime(stack))
 
 
-def docker_engine_socket() -> Path | None:
-    """The local Docker engine's socket, when one is there to answer."""
+def docker_socket_present() -> bool:
+    """Whether an engine could answer at all; checked before loading the Docker SDK."""
     host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-    if not host.startswith("unix://"):
-        return None
-    path = Path(host.removeprefix("unix://"))
-    return path if path.is_socket() else None
+    return not host.startswith("unix://") or Path(host.removeprefix("unix://")).is_socket()

@@ -69,9 +69,13 @@ class NativeRuntime(Runtime):
         return StackStatus(stack=self.stack.name, runtime=self.name,
                            services=tuple(self.services[n].status() for n in order))
 
-    def up(self, progress: ProgressCallback = no_progress) -> StackStatus:
+    def up(self, progress: ProgressCallback = no_progress,
+           exclude: frozenset[str] = frozenset()) -> StackStatus:
+        for name in exclude:
+            self.service(name)  # an unknown name is an error, not a silent no-op
         to_start = []
-        for service in self.services.values():
+        chosen = [s for s in self.services.values() if s.name not in exclude]
+        for service in chosen:
             current = service.status()
             if current.state == ServiceState.NOT_INSTALLED:
                 progress(Progress(service.name, current.state, current.detail))
@@ -80,7 +84,7 @@ class NativeRuntime(Runtime):
         self._check_ports(to_start)
         started: list[NativeService] = []
         try:
-            for service in self.services.values():
+            for service in chosen:
                 if service.missing():
                     continue
                 if service in to_start:
@@ -97,7 +101,12 @@ class NativeRuntime(Runtime):
             raise
         return self.status()
 
-    def down(self, progress: ProgressCallback = no_progress) -> StackStatus:
+    def down(self, progress: ProgressCallback = no_progress,
+             volumes: bool = False) -> StackStatus:
+        if volumes:
+            raise CrestfallError(
+                "--volumes is for the docker runtime; a native stack keeps its data in "
+                f"{self.stack.data_path}, which crestfall-tui never deletes", title="Stack")
         for service in reversed(self.services.values()):
             if service.pid() is not None:
                 progress(Progress(service.name, ServiceState.DOWN, "stopping"))

@@ -44,10 +44,12 @@ class RemoteRuntime(Runtime):
             services.append(_absent("search"))
         return StackStatus(stack=self.stack.name, runtime=self.name, services=tuple(services))
 
-    def up(self, progress: ProgressCallback = no_progress) -> StackStatus:
+    def up(self, progress: ProgressCallback = no_progress,
+           exclude: frozenset[str] = frozenset()) -> StackStatus:
         return self.status()
 
-    def down(self, progress: ProgressCallback = no_progress) -> StackStatus:
+    def down(self, progress: ProgressCallback = no_progress,
+             volumes: bool = False) -> StackStatus:
         raise self._not_ours("stopped")
 
     def restart(self, service: str, progress: ProgressCallback = no_progress) -> StackStatus:

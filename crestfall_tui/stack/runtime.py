@@ -20,12 +20,15 @@ class Runtime(ABC):
         self.stack = stack
 
     @abstractmethod
-    def up(self, progress: ProgressCallback = no_progress) -> StackStatus:
-        """Start what is not running and wait until each service is healthy; idempotent."""
+    def up(self, progress: ProgressCallback = no_progress,
+           exclude: frozenset[str] = frozenset()) -> StackStatus:
+        """Start what is not running (but `exclude`) and wait until each service is healthy;
+        idempotent."""
 
     @abstractmethod
-    def down(self, progress: ProgressCallback = no_progress) -> StackStatus:
-        """Stop every service cleanly; the data stays."""
+    def down(self, progress: ProgressCallback = no_progress,
+             volumes: bool = False) -> StackStatus:
+        """Stop every service cleanly; the data stays unless `volumes` (docker only)."""
 
     @abstractmethod
     def restart(self, service: str, progress: ProgressCallback = no_progress) -> StackStatus:

@@ -1,0 +1,434 @@
+"""The docker runtime: compose.yaml carried out with the Docker SDK (no compose binary)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from crestfall_tui.clients.probes import Probe, probe_postgres, probe_postgrest, probe_typesense
+from crestfall_tui.config import StackConfig
+from crestfall_tui.errors import CrestfallError, ServiceError
+from crestfall_tui.resources import compose_file
+from crestfall_tui.stack.compose import ComposeProject, ServiceSpec, load_compose
+from crestfall_tui.stack.docker_engine import connect_engine
+from crestfall_tui.stack.model import (
+    Connection,
+    Progress,
+    ProgressCallback,
+    ServiceState,
+    ServiceStatus,
+    StackStatus,
+    no_progress,
+)
+from crestfall_tui.stack.processes import client_host
+from crestfall_tui.stack.runtime import Runtime
+from crestfall_tui.stack.secrets import StackSecrets, load_or_create_secrets
+
+PROJECT = "com.docker.compose.project"
+SERVICE = "com.docker.compose.service"
+HEALTH_TIMEOUT = 120.0
+LOG_LINES_ON_FAILURE = 15
+STATE_FILE = "docker.json"
+
+
+class DockerRuntime(Runtime):
+    """One compose project per stack, named `crestfall-<stack>`."""
+
+    name = "docker"
+
+    def __init__(self, stack: StackConfig) -> None:
+        super().__init__(stack)
+        self.project_name = f"crestfall-{stack.name}"
+        self.host = client_host(stack.bind)
+        self._client: Any = None
+
+    # --- what the compose file sees ------------------------------------------------------
+
+    @property
+    def secrets(self) -> StackSecrets:
+        return load_or_create_secrets(self.stack.data_path)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = connect_engine()
+        return self._client
+
+    def environment(self) -> dict[str, str]:
+        """The variables compose.yaml is interpolated with: the stack's over the shell's."""
+        secrets = self.secrets
+        ports = self.stack.ports
+        return {**os.environ,
+                "CRESTFALL_BIND": self.stack.bind,
+                "CRESTFALL_DB_PORT": str(ports.db),
+                "CRESTFALL_REST_PORT": str(ports.rest),
+                "CRESTFALL_SEARCH_PORT": str(ports.search),
+                "CRESTFALL_SQL_DIR": str(compose_file().parent / "sql"),
+                "POSTGRES_PASSWORD": secrets.postgres_password,
+                "AUTHENTICATOR_PASSWORD": secrets.authenticator_password,
+                "JWT_SECRET": secrets.jwt_secret,
+                "TYPESENSE_API_KEY": secrets.search_api_key}
+
+    def project(self) -> ComposeProject:
+        return load_compose(compose_file(), self.environment())
+
+    def labels(self, **extra: str) -> dict[str, str]:
+        return {PROJECT: self.project_name, "com.docker.compose.version": "2.0.0",
+                "com.docker.compose.project.working_dir": str(compose_file().parent),
+                "com.docker.compose.project.config_files": str(compose_file()), **extra}
+
+    def _excluded(self) -> set[str]:
+        try:
+            state = json.loads((self.stack.data_path / STATE_FILE).read_text())
+            return set(state.get("excluded", []))
+        except (OSError, ValueError):
+            return set()
+
+    def _remember_excluded(self, excluded: set[str]) -> None:
+        self.stack.data_path.mkdir(parents=True, exist_ok=True)
+        (self.stack.data_path / STATE_FILE).write_text(
+            json.dumps({"excluded": sorted(excluded)}) + "\n")
+
+    # --- finding what exists -------------------------------------------------------------
+
+    def container(self, service: str) -> Any | None:
+        found = self.client.containers.list(all=True, filters={"label": [
+            f"{PROJECT}={self.project_name}", f"{SERVICE}={service}"]})
+        return found[0] if found else None
+
+    def network_name(self, network: str = "default") -> str:
+        return f"{self.project_name}_{network}"
+
+    def volume_name(self, volume: str) -> str:
+        return f"{self.project_name}_{volume}"
+
+    # --- the Runtime interface -----------------------------------------------------------
+
+    def status(self) -> StackStatus:
+        project = self.project()
+        excluded = self._excluded()
+        services = tuple(self._status(spec, spec.name in excluded)
+                         for spec in project.start_order())
+        return StackStatus(stack=self.stack.name, runtime=self.name, services=services)
+
+    def up(self, progress: ProgressCallback = no_progress,
+           exclude: frozenset[str] = frozenset()) -> StackStatus:
+        project = self.project()
+        unknown = exclude - set(project.services)
+        if unknown:
+            raise CrestfallError(f"--exclude {sorted(unknown)[0]}: compose.yaml has no such "
+                                 f"service (it has {', '.join(project.services)})",
+                                 title="Docker")
+        for name in sorted(exclude):
+            needing = [d for d in project.dependents(name) if d not in exclude]
+            note = f"; {', '.join(needing)} depend on it" if needing else ""
+            progress(Progress(name, ServiceState.NOT_INSTALLED, f"excluded{note}"))
+        self._remember_excluded(set(exclude))
+        self._ensure_network_and_volumes(project)
+        started: list[Any] = []
+        try:
+            for spec in project.start_order(exclude):
+                container = self.container(spec.name)
+                if container is not None and self._healthy(spec, container):
+                    progress(Progress(spec.name, ServiceState.HEALTHY, "already running"))
+                else:
+                    progress(Progress(spec.name, ServiceState.STARTING, self._starting(spec)))
+                    container = self._start(spec, container)
+                    started.append(container)
+                    self._wait_healthy(spec, container, progress)
+                if spec.name == "db":
+                    self._initialise_db(progress)
+        except CrestfallError:
+            for container in reversed(started):
+                self._remove(container)
+            raise
+        return self.status()
+
+    def down(self, progress: ProgressCallback = no_progress,
+             volumes: bool = False) -> StackStatus:
+        project = self.project()
+        for spec in reversed(project.start_order()):
+            container = self.container(spec.name)
+            if container is not None:
+                progress(Progress(spec.name, ServiceState.DOWN, "stopping"))
+                self._remove(container)
+                progress(Progress(spec.name, ServiceState.DOWN, "removed"))
+        from docker.errors import NotFound
+
+        for network in project.networks:
+            with contextlib.suppress(NotFound):
+                self.client.networks.get(self.network_name(network)).remove()
+        if volumes:
+            for volume in project.volumes:
+                try:
+                    self.client.volumes.get(self.volume_name(volume)).remove()
+                    progress(Progress("stack", ServiceState.DOWN, f"volume {volume} removed"))
+                except NotFound:
+                    pass
+        return self.status()
+
+    def restart(self, service: str, progress: ProgressCallback = no_progress) -> StackStatus:
+        project = self.project()
+        if service not in project.services:
+            raise CrestfallError(f"unknown service {service!r}: compose.yaml has "
+                                 f"{', '.join(project.services)}", title="Stack")
+        spec = project.services[service]
+        container = self.container(service)
+        if container is None:
+            raise ServiceError(service, f"{service} has no container; start the stack first")
+        progress(Progress(service, ServiceState.STARTING, "restarting"))
+        container.restart(timeout=spec.stop_grace_period_s)
+        self._wait_healthy(spec, container, progress)
+        if service == "db":
+            self._initialise_db(progress)
+        return self.status()
+
+    def logs(self, service: str, lines: int = 50, since: datetime | None = None) -> list[str]:
+        container = self.container(service)
+        if container is None:
+            raise ServiceError(service, f"{service} has no container")
+        raw: bytes = container.logs(tail=lines, timestamps=True, since=since)
+        return raw.decode(errors="replace").splitlines()[-lines:]
+
+    def follow_logs(self, service: str, since: datetime | None = None) -> Iterator[str]:
+        """Log lines as the service writes them; close the iterator to stop following."""
+        container = self.container(service)
+        if container is None:
+            raise ServiceError(service, f"{service} has no container")
+        stream = container.logs(stream=True, follow=True, timestamps=True,
+                                since=since or datetime.now(UTC))
+        try:
+            pending = b""
+            for chunk in stream:
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for line in complete:
+                    yield line.decode(errors="replace")
+        finally:
+            stream.close()
+
+    def db_url(self) -> str:
+        return (f"postgresql://postgres:{self.secrets.postgres_password}@{self._url_host}:"
+                f"{self.stack.ports.db}/postgres")
+
+    def connections(self) -> list[Connection]:
+        secrets = self.secrets
+        return [
+            Connection("db url", self.db_url(), secrets.postgres_password),
+            Connection("rest url", f"http://{self._url_host}:{self.stack.ports.rest}"),
+            Connection("search url", self._search_url(secrets), secrets.search_api_key),
+            Connection("anon key", secrets.anon_key, secrets.anon_key),
+            Connection("service_role key", secrets.service_role_key, secrets.service_role_key),
+            Connection("jwt secret", secrets.jwt_secret, secrets.jwt_secret),
+        ]
+
+    # --- the work ------------------------------------------------------------------------
+
+    @property
+    def _url_host(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    def _search_url(self, secrets: StackSecrets) -> str:
+        return f"http://{self._url_host}:{self.stack.ports.search}?api_key={secrets.search_api_key}"
+
+    def _starting(self, spec: ServiceSpec) -> str:
+        ports = ", ".join(f"{p.host_port}" for p in spec.ports if p.host_port)
+        return f"starting {spec.image}" + (f" on port {ports}" if ports else "")
+
+    def _ensure_network_and_volumes(self, project: ComposeProject) -> None:
+        from docker.errors import NotFound
+
+        for network in project.networks:
+            try:
+                self.client.networks.get(self.network_name(network))
+            except NotFound:
+                self.client.networks.create(
+                    self.network_name(network), driver="bridge",
+                    labels=self.labels(**{"com.docker.compose.network": network}))
+        for volume in project.volumes:
+            try:
+                self.client.volumes.get(self.volume_name(volume))
+            except NotFound:
+                self.client.volumes.create(
+                    self.volume_name(volume),
+                    labels=self.labels(**{"com.docker.compose.volume": volume}))
+
+    def _start(self, spec: ServiceSpec, existing: Any | None) -> Any:
+        """Start the service's container, creating it (again) from the spec."""
+        if existing is not None:
+            self._remove(existing)
+        self._ensure_image(spec)
+        network = self.network_name(spec.networks[0])
+        endpoint = self.client.api.create_endpoint_config(aliases=[spec.name])
+        restart = spec.restart.split(":")
+        policy: dict[str, Any] = {"Name": "" if restart[0] == "no" else restart[0]}
+        if restart[0] == "on-failure" and len(restart) > 1:
+            policy["MaximumRetryCount"] = int(restart[1])
+        kwargs: dict[str, Any] = {
+            "name": f"{self.project_name}-{spec.name}-1",
+            "detach": True,
+            "environment": dict(spec.environment),
+            "labels": self.labels(**{SERVICE: spec.name, "com.docker.compose.oneoff": "False",
+                                     "com.docker.compose.container-number": "1"},
+                                  **spec.labels),
+            "ports": {f"{p.container_port}/{p.protocol}": (p.host_ip, p.host_port)
+                      if p.host_ip else p.host_port for p in spec.ports},
+            "volumes": {(self.volume_name(m.source) if m.kind == "volume" else m.source):
+                        {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
+                        for m in spec.volumes},
+            "network": network,
+            "networking_config": {network: endpoint},
+            "restart_policy": policy,
+            "hostname": spec.name,
+        }
+        if spec.command is not None:
+            kwargs["command"] = list(spec.command)
+        if spec.entrypoint is not None:
+            kwargs["entrypoint"] = list(spec.entrypoint)
+        if spec.stop_signal:
+            kwargs["stop_signal"] = spec.stop_signal
+        if spec.healthcheck is not None:
+            check = spec.healthcheck
+            kwargs["healthcheck"] = {"test": list(check.test), "interval": check.interval_ns,
+                                     "timeout": check.timeout_ns, "retries": check.retries,
+                                     "start_period": check.start_period_ns}
+        from docker.errors import APIError
+
+        try:
+            container = self.client.containers.create(spec.image, **kwargs)
+            for extra in spec.networks[1:]:
+                self.client.networks.get(self.network_name(extra)).connect(
+                    container, aliases=[spec.name])
+            container.start()
+        except APIError as error:
+            raise ServiceError(spec.name, f"{spec.name} could not start: "
+                                          f"{error.explanation or error}") from None
+        return container
+
+    def _ensure_image(self, spec: ServiceSpec) -> None:
+        from docker.errors import APIError, ImageNotFound
+
+        try:
+            self.client.images.get(spec.image)
+            return
+        except ImageNotFound:
+            pass
+        variable = f"CRESTFALL_{spec.name.upper()}_IMAGE"
+        try:
+            self.client.images.pull(spec.image)
+        except APIError as error:
+            reason = str(error.explanation or error).splitlines()[0][:160]
+            raise ServiceError(
+                spec.name,
+                f"image {spec.image} is not on this host and could not be pulled ({reason}). "
+                f"On a host without registry access, build local images with "
+                f"scripts/build-offline-images and set {variable} to one of them") from None
+
+    def _healthy(self, spec: ServiceSpec, container: Any) -> bool:
+        container.reload()
+        state = container.attrs["State"]
+        if state.get("Status") != "running":
+            return False
+        if spec.healthcheck is not None and spec.healthcheck.test != ("NONE",):
+            return bool(state.get("Health", {}).get("Status") == "healthy")
+        return self._probe(spec.name).ok
+
+    def _wait_healthy(self, spec: ServiceSpec, container: Any,
+                      progress: ProgressCallback) -> None:
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        while True:
+            if self._healthy(spec, container):
+                progress(Progress(spec.name, ServiceState.HEALTHY, "healthy"))
+                return
+            state = container.attrs["State"]
+            if state.get("Status") in ("exited", "dead") or time.monotonic() > deadline:
+                health = state.get("Health", {}).get("Status", "no healthcheck")
+                why = (f"exited with code {state.get('ExitCode')}"
+                       if state.get("Status") in ("exited", "dead")
+                       else f"not healthy after {HEALTH_TIMEOUT:.0f}s ({health})")
+                tail = container.logs(tail=LOG_LINES_ON_FAILURE).decode(errors="replace")
+                raise ServiceError(spec.name, "\n".join(
+                    [f"{spec.name} {why}; its last log lines:", *tail.splitlines()]))
+            time.sleep(0.1)
+
+    def _remove(self, container: Any) -> None:
+        from docker.errors import NotFound
+
+        try:
+            container.stop(timeout=10)
+            container.remove(v=False)
+        except NotFound:
+            pass
+
+    def _initialise_db(self, progress: ProgressCallback) -> None:
+        from crestfall_tui.stack.init_sql import apply_init_sql
+
+        report = apply_init_sql(self.db_url(), self.secrets)
+        if report.applied:
+            progress(Progress("db", ServiceState.HEALTHY,
+                              f"ran init scripts: {', '.join(report.applied)}"))
+        if report.missing_extensions:
+            progress(Progress("db", ServiceState.HEALTHY, "extensions not available here: "
+                              f"{', '.join(report.missing_extensions)}"))
+
+    def _probe(self, service: str) -> Probe:
+        secrets = self.secrets
+        if service == "db":
+            return probe_postgres(self.db_url())
+        if service == "search":
+            return probe_typesense(f"http://{self._url_host}:{self.stack.ports.search}",
+                                   secrets.search_api_key)
+        if service == "rest":
+            return probe_postgrest(f"http://{self._url_host}:{self.stack.ports.rest}")
+        return Probe(ok=True, answered=True, detail="running")
+
+    def _status(self, spec: ServiceSpec, excluded: bool) -> ServiceStatus:
+        port = next((p.host_port for p in spec.ports if p.host_port), 0) or 0
+        urls = {c.label.split(" ")[0]: c for c in self.connections()}
+        link = urls.get(spec.name)
+        base = ServiceStatus(name=spec.name, state=ServiceState.DOWN, port=port,
+                             url=link.value if link else "", secret=link.secret if link else None,
+                             detail="no container")
+        if excluded:
+            return replace(base, state=ServiceState.NOT_INSTALLED,
+                            detail="excluded from this stack (stack up --exclude)")
+        container = self.container(spec.name)
+        if container is None:
+            return base
+        state = container.attrs["State"]
+        started = _docker_time(state.get("StartedAt"))
+        if state.get("Status") != "running":
+            return replace(base, detail=f"{state.get('Status')} (exit code "
+                                         f"{state.get('ExitCode')})")
+        found = self._probe(spec.name)
+        health = state.get("Health", {}).get("Status")
+        if health in (None, "healthy") and found.ok:
+            value = ServiceState.HEALTHY
+        elif health == "starting" or (health is None and found.answered is False
+                                      and started and _age(started) < HEALTH_TIMEOUT):
+            value = ServiceState.STARTING
+        else:
+            value = ServiceState.UNHEALTHY
+        return replace(base, state=value, version=found.version, started_at=started,
+                        detail=found.detail if found.detail else str(health))
+
+
+def _docker_time(text: str | None) -> datetime | None:
+    """Docker's RFC 3339 times carry nanoseconds, more than datetime takes."""
+    if not text or text.startswith("0001-"):
+        return None
+    head, _, fraction = text.rstrip("Z").partition(".")
+    try:
+        return datetime.fromisoformat(f"{head}.{(fraction + '000000')[:6]}+00:00")
+    except ValueError:
+        return None
+
+
+def _age(started: datetime) -> float:
+    return (datetime.now(UTC) - started).total_seconds()
