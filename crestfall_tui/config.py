@@ -67,6 +67,8 @@ class StackConfig:
     ports: Ports = field(default_factory=Ports)
     read_only: bool = False
     """Open every database session read-only (default_transaction_read_only)."""
+    exclude: tuple[str, ...] = ()
+    """Services this stack does not run (e.g. ["rest"] where no PostgREST is available)."""
     remote: RemoteEndpoints | None = None
 
     @property
@@ -173,8 +175,19 @@ def _stack(name: str, data: dict[str, Any]) -> StackConfig:
         bind=bind,
         ports=_ports(_table(data.get("ports", {}), f"{where}.ports"), f"{where}.ports"),
         read_only=_typed(data, "read_only", bool, where, False),
+        exclude=_services(data.get("exclude", []), f"{where}.exclude"),
         remote=remote,
     )
+
+
+SERVICE_NAMES = ("db", "rest", "search")
+
+
+def _services(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or any(item not in SERVICE_NAMES for item in value):
+        raise _Invalid(f"{where}: expected a list of service names from "
+                       f"{', '.join(SERVICE_NAMES)}, got {value!r}")
+    return tuple(value)
 
 
 def _ports(data: dict[str, Any], where: str) -> Ports:

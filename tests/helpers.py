@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,23 @@ def run_cli(*args: str, timeout: float = 120,
     """Run the installed `crestfall-tui` binary."""
     return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})}, check=False)
+
+
+def engine_problem(images: Iterable[str]) -> str | None:
+    """Why the docker tests cannot run here (no engine, missing images), or None."""
+    from crestfall_tui.stack.docker_engine import EngineError, connect_engine
+
+    try:
+        client = connect_engine(timeout=5)
+    except EngineError as error:
+        return error.message
+    try:
+        missing = [image for image in images if not client.images.list(name=image)]
+    finally:
+        client.close()
+    if missing:
+        return f"images {', '.join(missing)} are not built (scripts/build-offline-images)"
+    return None
 
 
 def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:

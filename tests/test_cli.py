@@ -64,7 +64,9 @@ def test_version_and_help() -> None:
     assert "status" in run_cli("stack", "--help").stdout
 
 
-def test_docker_runtime_is_honestly_unavailable(stack: StackUnderTest) -> None:
-    """Asking for the docker runtime says plainly that this version does not have it."""
-    done = stack.cli("stack", "status", "--runtime", "docker")
-    assert done.returncode == 1 and "docker runtime is not available" in done.stderr
+def test_docker_runtime_without_engine_says_so(stack: StackUnderTest) -> None:
+    """--runtime docker where no engine answers: one clear message, exit 1."""
+    done = run_cli("stack", "status", "--stack", "local", "--config", str(stack.config_path),
+                   "--runtime", "docker", env={"DOCKER_HOST": "unix:///nonexistent.sock"})
+    assert done.returncode == 1 and "no Docker engine answers" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -55,6 +55,7 @@ def test_config_path_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     ('[stacks.local]\nbind = "localhost"\n', "stacks.local.bind: expected an IP address"),
     ('[stacks.local]\nread_only = 1\n', "stacks.local.read_only: expected true or false"),
     ('stacks = 3\n', "stacks: expected a table"),
+    ('[stacks.local]\nexclude = ["cache"]\n', "stacks.local.exclude: expected a list of"),
     ('[stacks.prod]\nruntime = "remote"\n[stacks.prod.remote]\nrest_url = "x"\n',
      "stacks.prod.remote.db_url: missing"),
     ('[stack.local]\n', "stack: unknown key"),

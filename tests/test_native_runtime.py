@@ -154,3 +154,14 @@ def test_damaged_secrets_file_is_reported() -> None:
         assert path.read_text() == "{not json"
     finally:
         shutil.rmtree(broken.root)
+
+
+def test_auto_falls_back_to_native_without_an_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """runtime = "auto" with no Docker engine socket runs natively and says why."""
+    from crestfall_tui.config import StackConfig
+    from crestfall_tui.stack import choose_runtime
+
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    choice = choose_runtime(StackConfig(name="auto-test", runtime="auto"))
+    assert isinstance(choice.runtime, NativeRuntime)
+    assert "no Docker engine" in choice.note and "natively" in choice.note

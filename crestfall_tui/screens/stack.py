@@ -35,6 +35,7 @@ Every service of the stack, probed every few seconds.
 - **u** starts what is down and waits until it is healthy
 - **r** restarts the service under the cursor
 - **s** stops the whole stack (the data stays)
+- **D** stops the stack and deletes its volumes (docker runtime; asks first)
 - **v** reveals or hides passwords and keys
 """
     BINDINGS = [
@@ -44,6 +45,8 @@ Every service of the stack, probed every few seconds.
                 id="stack.restart"),
         Binding("s", "stop", "Stop", tooltip="Stop every service; the data stays",
                 id="stack.stop"),
+        Binding("D", "delete_volumes", "Delete data",
+                tooltip="Stop the stack and delete its volumes (docker)", id="stack.delete"),
         Binding("v", "toggle_secrets", "Secrets", tooltip="Reveal or hide passwords and keys",
                 id="stack.secrets"),
         Binding("ctrl+r", "refresh", "Refresh", tooltip="Probe every service now",
@@ -108,8 +111,10 @@ Every service of the stack, probed every few seconds.
             self.refresh_status()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("up", "restart", "stop"):
+        if action in ("up", "restart", "stop", "delete_volumes"):
             if not self.runtime.manages_services:
+                return False
+            if action == "delete_volumes" and self.runtime.name != "docker":
                 return False
             return None if self.busy else True
         return True
@@ -141,6 +146,16 @@ Every service of the stack, probed every few seconds.
             ConfirmModal(f"Stop every service of stack '{self.runtime.stack.name}'? "
                          "The data stays.", "Stop"), answered)
 
+    def action_delete_volumes(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_lifecycle("delete")
+
+        self.app.push_screen(
+            ConfirmModal(f"Stop stack '{self.runtime.stack.name}' and DELETE its volumes? "
+                         "Every row in the database and every search document is lost.",
+                         "Delete"), answered)
+
     def action_toggle_secrets(self) -> None:
         self.reveal = not self.reveal
 
@@ -169,9 +184,11 @@ Every service of the stack, probed every few seconds.
             if action == "up":
                 self.post_message(self.StatusRead(self._current_status(),
                                                   self.runtime.connections()))
-                status = self.runtime.up(report)
+                status = self.runtime.up(report, exclude=frozenset(self.runtime.stack.exclude))
             elif action == "down":
                 status = self.runtime.down(report)
+            elif action == "delete":
+                status = self.runtime.down(report, volumes=True)
             else:
                 assert service is not None
                 status = self.runtime.restart(service, report)

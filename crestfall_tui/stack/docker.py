@@ -84,11 +84,13 @@ class DockerRuntime(Runtime):
                 "com.docker.compose.project.config_files": str(compose_file()), **extra}
 
     def _excluded(self) -> set[str]:
+        """The config's exclusions, and those of the last `up --exclude`."""
         try:
             state = json.loads((self.stack.data_path / STATE_FILE).read_text())
-            return set(state.get("excluded", []))
+            remembered = set(state.get("excluded", []))
         except (OSError, ValueError):
-            return set()
+            remembered = set()
+        return remembered | set(self.stack.exclude)
 
     def _remember_excluded(self, excluded: set[str]) -> None:
         self.stack.data_path.mkdir(parents=True, exist_ok=True)
@@ -347,10 +349,12 @@ class DockerRuntime(Runtime):
                 progress(Progress(spec.name, ServiceState.HEALTHY, "healthy"))
                 return
             state = container.attrs["State"]
-            if state.get("Status") in ("exited", "dead") or time.monotonic() > deadline:
+            # With a restart policy a crashing container loops through "restarting".
+            crashed = (state.get("Status") in ("exited", "dead", "restarting")
+                       or container.attrs.get("RestartCount", 0) > 0)
+            if crashed or time.monotonic() > deadline:
                 health = state.get("Health", {}).get("Status", "no healthcheck")
-                why = (f"exited with code {state.get('ExitCode')}"
-                       if state.get("Status") in ("exited", "dead")
+                why = (f"exited with code {state.get('ExitCode')}" if crashed
                        else f"not healthy after {HEALTH_TIMEOUT:.0f}s ({health})")
                 tail = container.logs(tail=LOG_LINES_ON_FAILURE).decode(errors="replace")
                 raise ServiceError(spec.name, "\n".join(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError, ServiceError
 from crestfall_tui.stack.model import (
@@ -9,6 +11,7 @@ from crestfall_tui.stack.model import (
     Progress,
     ProgressCallback,
     ServiceState,
+    ServiceStatus,
     StackStatus,
     no_progress,
 )
@@ -67,7 +70,14 @@ class NativeRuntime(Runtime):
     def status(self) -> StackStatus:
         order = ("db", "rest", "search")
         return StackStatus(stack=self.stack.name, runtime=self.name,
-                           services=tuple(self.services[n].status() for n in order))
+                           services=tuple(self._status(n) for n in order))
+
+    def _status(self, name: str) -> ServiceStatus:
+        status = self.services[name].status()
+        if name in self.stack.exclude and status.state == ServiceState.DOWN:
+            return replace(status, state=ServiceState.NOT_INSTALLED,
+                           detail="excluded by the stack's config")
+        return status
 
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:

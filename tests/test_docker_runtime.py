@@ -1,0 +1,151 @@
+"""The docker runtime end to end, on a real Docker engine with the offline images.
+
+`.ci/run` starts the engine (scripts/start-docker-engine) and builds the images
+(scripts/build-offline-images). Without them these tests are skipped, with the reason shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from crestfall_tui.config import load_config
+from crestfall_tui.stack import DockerRuntime
+from crestfall_tui.stack.model import ServiceState
+from tests.helpers import StackUnderTest, engine_problem, make_stack, run_cli
+
+IMAGES = {"CRESTFALL_DB_IMAGE": "crestfall-local/db:15",
+          "CRESTFALL_SEARCH_IMAGE": "crestfall-local/search:0.24.1"}
+
+problem = engine_problem(IMAGES.values())
+pytestmark = pytest.mark.skipif(problem is not None, reason=f"docker: {problem}")
+
+
+@pytest.fixture(scope="module")
+def docker_stack() -> Iterator[StackUnderTest]:
+    """A docker stack config on free ports, with the offline images; removed at the end."""
+    for name, image in IMAGES.items():
+        os.environ[name] = image
+    stack = make_stack("dockertest")
+    text = stack.config_path.read_text().replace(
+        'runtime = "native"', 'runtime = "docker"\nexclude = ["rest"]')
+    stack.config_path.write_text(text)
+    config = load_config(stack.config_path).stack("dockertest")
+    runtime = DockerRuntime(config)
+    try:
+        yield StackUnderTest(stack.root, stack.config_path, config, runtime)  # type: ignore[arg-type]
+    finally:
+        runtime.down(volumes=True)
+        shutil.rmtree(stack.root, ignore_errors=True)
+        for name in IMAGES:
+            os.environ.pop(name, None)
+
+
+def states(runtime: DockerRuntime) -> dict[str, ServiceState]:
+    return {s.name: s.state for s in runtime.status().services}
+
+
+def test_docker_stack_lifecycle(docker_stack: StackUnderTest) -> None:
+    """up (CLI, --exclude rest) → healthy, init scripts ran, Typesense ok, logs, restart db,
+    down keeps data, down --volumes removes it."""
+    runtime = docker_stack.runtime
+    assert isinstance(runtime, DockerRuntime)
+    done = docker_stack.cli("stack", "up", "--exclude", "rest", timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "rest    excluded" in done.stderr
+    report = {s["name"]: s for s in json.loads(
+        docker_stack.cli("stack", "status", "--json").stdout)["services"]}
+    assert report["db"]["state"] == "healthy" and report["search"]["state"] == "healthy"
+    assert report["rest"]["state"] == "not installed"
+
+    with psycopg.connect(runtime.db_url(), autocommit=True) as conn:
+        scripts = {r[0] for r in conn.execute("select name from crestfall.init_scripts")}
+        assert "20_auth.sql" in scripts
+        assert conn.execute("select count(*) from pg_extension where extname = 'pg_cron'"
+                            ).fetchone() == (1,)
+        conn.execute("create table kept (v text); insert into kept values ('before down')")
+
+    search = runtime.status().service("search")
+    assert search.version == "0.24.1"
+    assert any("AUDIT: SESSION" in line and "kept" in line for line in runtime.logs("db", 200))
+
+    containers = runtime.client.containers.list(filters={
+        "label": "com.docker.compose.project=crestfall-dockertest"})
+    assert {c.labels["com.docker.compose.service"] for c in containers} == {"db", "search"}
+
+    before = runtime.container("db").attrs["State"]["StartedAt"]
+    runtime.restart("db")
+    assert runtime.container("db").attrs["State"]["StartedAt"] != before
+    assert states(runtime)["db"] == ServiceState.HEALTHY
+
+    runtime.down()
+    assert states(runtime)["db"] == ServiceState.DOWN
+    runtime.up(exclude=frozenset({"rest"}))
+    with psycopg.connect(runtime.db_url()) as conn:
+        assert conn.execute("select v from kept").fetchall() == [("before down",)]
+
+    refused = docker_stack.cli("stack", "down", "--volumes")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert docker_stack.cli("stack", "down", "--volumes", "--yes").returncode == 0
+    assert not runtime.client.volumes.list(filters={
+        "label": "com.docker.compose.project=crestfall-dockertest"})
+
+
+def test_missing_image_names_image_and_variable(docker_stack: StackUnderTest) -> None:
+    """An image that is not here and cannot be pulled: the error names it and its variable."""
+    done = run_cli("stack", "up", "--stack", "dockertest", "--config",
+                   str(docker_stack.config_path), "--exclude", "db", "--exclude", "rest",
+                   env={"CRESTFALL_SEARCH_IMAGE": "crestfall-local/absent:1"})
+    assert done.returncode == 1
+    assert "image crestfall-local/absent:1 is not on this host" in done.stderr
+    assert "CRESTFALL_SEARCH_IMAGE" in done.stderr and "Traceback" not in done.stderr
+    assert docker_stack.runtime.container("search") is None  # nothing half-started
+
+
+def test_failed_service_shows_logs_and_rolls_back(docker_stack: StackUnderTest) -> None:
+    """A service that exits at start: its last log lines are shown, and what this up
+    started is removed."""
+    done = run_cli("stack", "up", "--stack", "dockertest", "--config",
+                   str(docker_stack.config_path), "--exclude", "rest",
+                   env={"CRESTFALL_SEARCH_IMAGE": IMAGES["CRESTFALL_DB_IMAGE"]})
+    assert done.returncode == 1
+    assert "search exited" in done.stderr or "search not healthy" in done.stderr
+    assert "last log lines" in done.stderr
+    runtime = docker_stack.runtime
+    assert runtime.container("search") is None and runtime.container("db") is None
+
+
+def test_auto_picks_docker_when_the_engine_answers(docker_stack: StackUnderTest) -> None:
+    """runtime = "auto" is docker when an engine answers."""
+    from crestfall_tui.config import StackConfig
+    from crestfall_tui.stack import choose_runtime
+
+    choice = choose_runtime(StackConfig(name="auto-test", runtime="auto"))
+    assert isinstance(choice.runtime, DockerRuntime) and choice.note == ""
+
+
+async def test_studio_deletes_volumes_after_asking(docker_stack: StackUnderTest) -> None:
+    """In the studio on a docker stack, `D` asks, then stops the stack and deletes its data."""
+    from crestfall_tui.app import CrestfallApp
+    from crestfall_tui.screens import ConfirmModal
+    from tests.test_stack_screen import state_of, until
+
+    runtime = docker_stack.runtime
+    assert isinstance(runtime, DockerRuntime)
+    runtime.up(exclude=frozenset({"rest"}))
+    app = CrestfallApp(docker_stack.stack, runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: "healthy" in state_of(app, "search"), within=60)
+        await app.workers.wait_for_complete()
+        await pilot.press("D")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await until(pilot, lambda: "down" in state_of(app, "db"), within=60)
+        await until(pilot, lambda: not app.screen.busy, within=60)
+    assert not runtime.client.volumes.list(filters={
+        "label": "com.docker.compose.project=crestfall-dockertest"})
