@@ -6,6 +6,8 @@ startup: launch to the Stack screen showing every service healthy (stack already
          harlequin connecting to the same Postgres (from bench/.venv; see bench/README.md).
 cold:    `crestfall-tui stack up` on an empty data dir, against the raw service starts done
          by hand (initdb + pg_ctl start + Typesense start, until each answers).
+docker:  the docker runtime's `up` (existing volumes, offline images) until db and search are
+         healthy, against the same containers started directly with docker-py and polled.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from crestfall_tui.config import load_config  # noqa: E402
+from crestfall_tui.stack.docker import DockerRuntime  # noqa: E402
 from crestfall_tui.stack.native_db import find_bindir  # noqa: E402
 from crestfall_tui.stack.native_search import typesense_binary  # noqa: E402
 from crestfall_tui.stack.processes import ServiceUser, free_port, wait_for  # noqa: E402
-from tests.helpers import BINARY, make_stack  # noqa: E402
+from tests.helpers import BINARY, engine_problem, make_stack  # noqa: E402
 
 TIMER = REPO.parent / "shared" / "tools" / "tui_timer.py"
 HARLEQUIN = REPO / "bench" / ".venv" / "bin" / "harlequin"
@@ -145,17 +149,97 @@ def bench_cold(runs: int) -> None:
     print(f"cold     ratio crestfall/raw = {mine / floor:.2f} (goal <= 1.3)")
 
 
+DOCKER_IMAGES = {"CRESTFALL_DB_IMAGE": "crestfall-local/db:15",
+                 "CRESTFALL_SEARCH_IMAGE": "crestfall-local/search:0.24.1"}
+
+
+def raw_docker_up(runtime: DockerRuntime) -> float:
+    """db and search started with plain docker-py calls on the runtime's volumes, on a network
+    of their own, polled for health every 0.1 s; the same images, settings, healthchecks."""
+    client, secrets, ports = runtime.client, runtime.secrets, runtime.stack.ports
+    check = {"interval": 1_000_000_000, "timeout": 3_000_000_000, "retries": 60,
+             "start_period": 60_000_000_000}
+    created = []
+    started = time.perf_counter()
+    network = client.networks.create("bench-raw", driver="bridge")
+    try:
+        created.append(client.containers.run(
+            DOCKER_IMAGES["CRESTFALL_DB_IMAGE"], name="bench-raw-db", detach=True,
+            environment={"POSTGRES_PASSWORD": secrets.postgres_password,
+                         "POSTGRES_DB": "postgres"},
+            ports={"5432/tcp": ("127.0.0.1", ports.db)}, network=network.name,
+            stop_signal="SIGINT",
+            volumes={runtime.volume_name("db-data"): {"bind": "/var/lib/postgresql/data",
+                                                       "mode": "rw"}},
+            healthcheck={"test": ["CMD-SHELL", "pg_isready -q -h 127.0.0.1 -p 5432 -U postgres"],
+                         **check}))
+        created.append(client.containers.run(
+            DOCKER_IMAGES["CRESTFALL_SEARCH_IMAGE"], name="bench-raw-search", detach=True,
+            environment={"TYPESENSE_API_KEY": secrets.search_api_key,
+                         "TYPESENSE_DATA_DIR": "/data", "TYPESENSE_API_PORT": "8108",
+                         "TYPESENSE_PEERING_ADDRESS": "127.0.0.1"},
+            ports={"8108/tcp": ("127.0.0.1", ports.search)}, network=network.name,
+            volumes={runtime.volume_name("search-data"): {"bind": "/data", "mode": "rw"}},
+            healthcheck={"test": ["CMD-SHELL", "wget -q -O - http://127.0.0.1:8108/health | "
+                                  "grep -q '\"ok\":true'"], **check}))
+        for container in created:
+            while True:
+                container.reload()
+                if container.attrs["State"].get("Health", {}).get("Status") == "healthy":
+                    break
+                time.sleep(0.1)
+        return time.perf_counter() - started
+    finally:
+        for container in reversed(created):
+            container.stop(timeout=10)
+            container.remove()
+        network.remove()
+
+
+def bench_docker(runs: int) -> None:
+    problem = engine_problem(DOCKER_IMAGES.values())
+    if problem:
+        print(f"docker   skipped: {problem}")
+        return
+    os.environ.update(DOCKER_IMAGES)
+    stack = make_stack("benchdock")
+    stack.config_path.write_text(stack.config_path.read_text().replace(
+        'runtime = "native"', 'runtime = "docker"\nexclude = ["rest"]'))
+    runtime = DockerRuntime(load_config(stack.config_path).stack("benchdock"))
+    ours, raw = [], []
+    try:
+        runtime.up()  # volumes, init scripts: the timed runs start on existing volumes
+        runtime.down()
+        for _ in range(runs):
+            started = time.perf_counter()
+            runtime.up()
+            ours.append(time.perf_counter() - started)
+            runtime.down()
+            raw.append(raw_docker_up(runtime))
+    finally:
+        runtime.down(volumes=True)
+        shutil.rmtree(stack.root, ignore_errors=True)
+    mine, floor = statistics.median(ours), statistics.median(raw)
+    print(f"docker   runtime up (existing volumes) to healthy: median {mine:.3f}s "
+          f"[{min(ours):.2f}-{max(ours):.2f}]")
+    print(f"docker   docker-py containers.run + health polls:  median {floor:.3f}s "
+          f"[{min(raw):.2f}-{max(raw):.2f}]")
+    print(f"docker   ratio runtime/docker-py = {mine / floor:.2f} (goal <= 1.2)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", choices=("startup", "cold"))
+    parser.add_argument("--only", choices=("startup", "cold", "docker"))
     args = parser.parse_args()
     os.environ.setdefault("CRESTFALL_CONFIG", "/nonexistent/crestfall.toml")
     if args.only in (None, "startup"):
         bench_startup(args.runs)
     if args.only in (None, "cold"):
         bench_cold(args.runs)
+    if args.only in (None, "docker"):
+        bench_docker(args.runs)
 
 
 if __name__ == "__main__":

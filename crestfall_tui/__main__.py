@@ -114,7 +114,7 @@ def run_stack_command(args: argparse.Namespace, stack: StackConfig) -> int:
             print(f"{step.service:<7} {step.message}", file=sys.stderr, flush=True)
 
     if args.action == "up":
-        status = runtime.up(show, exclude=frozenset(stack.exclude) | frozenset(args.exclude))
+        status = runtime.up(show, exclude=frozenset(args.exclude))
     elif args.action == "down":
         if args.volumes and not args.yes:
             print("crestfall-tui: down --volumes deletes the stack's data; add --yes to "

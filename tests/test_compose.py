@@ -131,3 +131,12 @@ def test_bad_yaml_is_reported(tmp_path: Path) -> None:
     path.write_text("services:\n  db: [unclosed\n")
     with pytest.raises(ComposeError, match="not valid YAML"):
         load_compose(path, {})
+
+
+def test_waves_start_independent_services_together() -> None:
+    """Services without dependencies between them share a wave; dependents come later."""
+    project = load_compose(compose_file(), SECRETS)
+    waves = [[s.name for s in wave] for wave in project.start_waves()]
+    assert waves == [["db", "search"], ["rest"]]
+    assert [[s.name for s in w] for w in project.start_waves(frozenset({"rest"}))] == [
+        ["db", "search"]]

@@ -184,7 +184,7 @@ Every service of the stack, probed every few seconds.
             if action == "up":
                 self.post_message(self.StatusRead(self._current_status(),
                                                   self.runtime.connections()))
-                status = self.runtime.up(report, exclude=frozenset(self.runtime.stack.exclude))
+                status = self.runtime.up(report)
             elif action == "down":
                 status = self.runtime.down(report)
             elif action == "delete":

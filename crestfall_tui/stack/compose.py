@@ -116,6 +116,17 @@ class ComposeProject:
             visit(name, ())
         return [spec for spec in ordered if spec.name not in exclude]
 
+    def start_waves(self, exclude: frozenset[str] = frozenset()) -> list[list[ServiceSpec]]:
+        """Services grouped so that each group depends only on earlier groups: the
+        services of one group can start together."""
+        depth: dict[str, int] = {}
+        for spec in self.start_order():
+            depth[spec.name] = 1 + max((depth[d] for d in spec.depends_on), default=-1)
+        waves: list[list[ServiceSpec]] = [[] for _ in range(max(depth.values()) + 1)]
+        for spec in self.start_order(exclude):
+            waves[depth[spec.name]].append(spec)
+        return [wave for wave in waves if wave]
+
     def dependents(self, name: str) -> list[str]:
         """The services that depend on `name`, directly or not."""
         found: list[str] = []

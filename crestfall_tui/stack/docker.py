@@ -122,6 +122,7 @@ class DockerRuntime(Runtime):
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:
         project = self.project()
+        exclude = exclude | frozenset(self.stack.exclude)
         unknown = exclude - set(project.services)
         if unknown:
             raise CrestfallError(f"--exclude {sorted(unknown)[0]}: compose.yaml has no such "
@@ -135,16 +136,22 @@ class DockerRuntime(Runtime):
         self._ensure_network_and_volumes(project)
         started: list[Any] = []
         try:
-            for spec in project.start_order(exclude):
-                container = self.container(spec.name)
-                if container is not None and self._healthy(spec, container):
-                    progress(Progress(spec.name, ServiceState.HEALTHY, "already running"))
-                else:
+            # Services of one wave start together, as `docker compose up` does; a wave
+            # starts once every service it depends on is healthy.
+            for wave in project.start_waves(exclude):
+                waiting = []
+                for spec in wave:
+                    container = self.container(spec.name)
+                    if container is not None and self._healthy(spec, container):
+                        progress(Progress(spec.name, ServiceState.HEALTHY, "already running"))
+                        continue
                     progress(Progress(spec.name, ServiceState.STARTING, self._starting(spec)))
                     container = self._start(spec, container)
                     started.append(container)
+                    waiting.append((spec, container))
+                for spec, container in waiting:
                     self._wait_healthy(spec, container, progress)
-                if spec.name == "db":
+                if any(spec.name == "db" for spec in wave):
                     self._initialise_db(progress)
         except CrestfallError:
             for container in reversed(started):

@@ -81,6 +81,7 @@ class NativeRuntime(Runtime):
 
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:
+        exclude = exclude | frozenset(self.stack.exclude)
         for name in exclude:
             self.service(name)  # an unknown name is an error, not a silent no-op
         to_start = []

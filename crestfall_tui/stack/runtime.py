@@ -22,8 +22,8 @@ class Runtime(ABC):
     @abstractmethod
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:
-        """Start what is not running (but `exclude`) and wait until each service is healthy;
-        idempotent."""
+        """Start what is not running and wait until each service is healthy; idempotent.
+        The stack's configured `exclude` and this call's `exclude` are left out."""
 
     @abstractmethod
     def down(self, progress: ProgressCallback = no_progress,
