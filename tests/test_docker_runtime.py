@@ -149,3 +149,17 @@ async def test_studio_deletes_volumes_after_asking(docker_stack: StackUnderTest)
         await until(pilot, lambda: not app.screen.busy, within=60)
     assert not runtime.client.volumes.list(filters={
         "label": "com.docker.compose.project=crestfall-dockertest"})
+
+
+def test_auto_keeps_the_runtime_a_stack_was_started_with(tmp_path: object) -> None:
+    """A stack brought up natively stays native under `auto`, even when an engine answers."""
+    from pathlib import Path
+
+    from crestfall_tui.config import StackConfig
+    from crestfall_tui.stack import NativeRuntime, choose_runtime
+    from crestfall_tui.stack.runtime import record_runtime
+
+    stack = StackConfig(name="sticky", runtime="auto", data_dir=str(Path(str(tmp_path))))
+    assert isinstance(choose_runtime(stack).runtime, DockerRuntime)
+    record_runtime(stack, "native")
+    assert isinstance(choose_runtime(stack).runtime, NativeRuntime)

@@ -18,7 +18,7 @@ from crestfall_tui.stack.model import (
 )
 from crestfall_tui.stack.native import NativeRuntime
 from crestfall_tui.stack.remote import RemoteRuntime
-from crestfall_tui.stack.runtime import Runtime
+from crestfall_tui.stack.runtime import Runtime, recorded_runtime
 
 __all__ = [
     "DockerRuntime",
@@ -51,6 +51,13 @@ def choose_runtime(stack: StackConfig, override: str | None = None) -> RuntimeCh
     if wanted == "native":
         return RuntimeChoice(NativeRuntime(stack))
     if wanted == "docker":
+        return RuntimeChoice(DockerRuntime(stack))
+    # A stack keeps the runtime it was brought up with: an engine that appears later must
+    # not hide a native stack that is still running (or the reverse).
+    recorded = recorded_runtime(stack)
+    if recorded == "native":
+        return RuntimeChoice(NativeRuntime(stack))
+    if recorded == "docker":
         return RuntimeChoice(DockerRuntime(stack))
     try:
         if not docker_socket_present():

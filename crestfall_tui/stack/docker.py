@@ -27,7 +27,7 @@ from crestfall_tui.stack.model import (
     no_progress,
 )
 from crestfall_tui.stack.processes import client_host
-from crestfall_tui.stack.runtime import Runtime
+from crestfall_tui.stack.runtime import Runtime, record_runtime
 from crestfall_tui.stack.secrets import StackSecrets, load_or_create_secrets
 
 PROJECT = "com.docker.compose.project"
@@ -157,6 +157,7 @@ class DockerRuntime(Runtime):
             for container in reversed(started):
                 self._remove(container)
             raise
+        record_runtime(self.stack, self.name)
         return self.status()
 
     def down(self, progress: ProgressCallback = no_progress,

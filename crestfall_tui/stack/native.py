@@ -20,7 +20,7 @@ from crestfall_tui.stack.native_rest import NativePostgrest
 from crestfall_tui.stack.native_search import NativeTypesense
 from crestfall_tui.stack.native_service import NativeService
 from crestfall_tui.stack.processes import port_in_use, wait_for
-from crestfall_tui.stack.runtime import Runtime
+from crestfall_tui.stack.runtime import Runtime, record_runtime
 from crestfall_tui.stack.secrets import StackSecrets, load_or_create_secrets
 
 LOG_LINES_ON_FAILURE = 15
@@ -110,6 +110,7 @@ class NativeRuntime(Runtime):
             for service in reversed(started):
                 service.stop()
             raise
+        record_runtime(self.stack, self.name)
         return self.status()
 
     def down(self, progress: ProgressCallback = no_progress,

@@ -7,6 +7,23 @@ from abc import ABC, abstractmethod
 from crestfall_tui.config import StackConfig
 from crestfall_tui.stack.model import Connection, ProgressCallback, StackStatus, no_progress
 
+RUNTIME_FILE = "runtime"
+
+
+def recorded_runtime(stack: StackConfig) -> str | None:
+    """The runtime that last brought this stack up (native or docker), if any."""
+    try:
+        name = (stack.data_path / RUNTIME_FILE).read_text().strip()
+    except OSError:
+        return None
+    return name if name in ("native", "docker") else None
+
+
+def record_runtime(stack: StackConfig, name: str) -> None:
+    """Remember which runtime runs this stack, so that `auto` finds it there again."""
+    stack.data_path.mkdir(parents=True, exist_ok=True)
+    (stack.data_path / RUNTIME_FILE).write_text(f"{name}\n")
+
 
 class Runtime(ABC):
     """Runs (or only reaches) one stack. Blocking: call it from a thread worker."""
