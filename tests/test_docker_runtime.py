@@ -163,3 +163,59 @@ def test_auto_keeps_the_runtime_a_stack_was_started_with(tmp_path: object) -> No
     assert isinstance(choose_runtime(stack).runtime, DockerRuntime)
     record_runtime(stack, "native")
     assert isinstance(choose_runtime(stack).runtime, NativeRuntime)
+
+
+def test_follow_logs_streams_new_lines(docker_stack: StackUnderTest) -> None:
+    """Following db's log yields a line written after the follow began."""
+    import threading
+
+    runtime = docker_stack.runtime
+    assert isinstance(runtime, DockerRuntime)
+    runtime.up()
+    lines = runtime.follow_logs("db")
+    seen: list[str] = []
+
+    def read() -> None:
+        for line in lines:
+            seen.append(line)
+            if "followed_marker" in line:
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    with psycopg.connect(runtime.db_url(), autocommit=True) as conn:
+        conn.execute("create table followed_marker (id int)")
+    reader.join(timeout=20)
+    lines.close()
+    assert any("followed_marker" in line for line in seen)
+
+
+def test_socket_permission_denied_is_explained(tmp_path: object) -> None:
+    """A Docker socket the user may not open gets one message saying so, not a traceback."""
+    import pwd
+    import socket
+    import subprocess
+    from pathlib import Path
+
+    from tests.helpers import BINARY
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to hand the socket to another user")
+    path = Path(str(tmp_path)) / "docker.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        server.listen()
+        other = pwd.getpwnam("postgres")
+        os.chown(path, other.pw_uid, other.pw_gid)
+        path.chmod(0o600)
+        # Still root, but with no capabilities: file permissions apply as to anyone else.
+        config = Path(str(tmp_path)) / "config.toml"
+        config.write_text(f'[stacks.local]\ndata_dir = "{Path(str(tmp_path)) / "data"}"\n')
+        done = subprocess.run(
+            ["setpriv", "--bounding-set=-all", str(BINARY), "stack", "status",
+             "--runtime", "docker", "--config", str(config)],
+            capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "DOCKER_HOST": f"unix://{path}"})
+    assert done.returncode == 1, done.stderr
+    assert "permission denied on the Docker socket" in done.stderr
+    assert "Traceback" not in done.stderr
