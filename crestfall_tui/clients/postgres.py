@@ -30,14 +30,14 @@ class PostgresClient:
         self._url = url
         self.read_only = read_only
 
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
-        """A fresh autocommit connection; a refused one becomes a CrestfallError."""
+    async def open(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
+        """A fresh autocommit connection the caller closes; a refused one becomes a
+        CrestfallError."""
         import psycopg  # lazy: off the first frame
 
         url = self._url()
         try:
-            conn = await psycopg.AsyncConnection.connect(
+            return await psycopg.AsyncConnection.connect(
                 url, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
                 options=READ_ONLY_OPTIONS if self.read_only else "")
         except psycopg.OperationalError as error:
@@ -46,5 +46,9 @@ class PostgresClient:
                 f"Postgres refused the connection on {where.hostname}:{where.port}: "
                 f"is the stack up? press F1 ({str(error).strip().splitlines()[0]})",
                 title="Postgres") from None
-        async with conn:
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
+        """A fresh autocommit connection for one piece of work."""
+        async with await self.open() as conn:
             yield conn

@@ -1,0 +1,183 @@
+"""Running SQL for the Query screen and `crestfall-tui query`: rows as they come.
+
+A statement that can (a query) runs behind a server-side cursor, so the first rows arrive as
+soon as Postgres sends them and memory stays flat whatever the result's size; others run
+plainly and report their command tag. Errors keep Postgres's message, detail, hint and the
+position of the error in the statement.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from crestfall_tui.clients.postgres import PostgresClient
+from crestfall_tui.errors import CrestfallError
+from crestfall_tui.services.sql_text import Statement, split_statements
+
+if TYPE_CHECKING:
+    import psycopg
+
+FETCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Column:
+    """A result column: its name and the name of its Postgres type."""
+
+    name: str
+    type_name: str
+
+
+@dataclass(frozen=True)
+class ResultStarted:
+    """A statement returns rows; these are its columns."""
+
+    statement: Statement
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class RowBatch:
+    """The next rows of the current result."""
+
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class StatementDone:
+    """A statement finished: its command tag, the rows it returned or touched, its time."""
+
+    statement: Statement
+    status: str
+    rowcount: int
+    elapsed_s: float
+
+
+QueryEvent = ResultStarted | RowBatch | StatementDone
+
+
+class QueryError(CrestfallError):
+    """Postgres refused a statement; position is 0-based within the statement, if known."""
+
+    def __init__(self, statement: Statement, message: str, *, detail: str | None = None,
+                 hint: str | None = None, sqlstate: str | None = None,
+                 position: int | None = None) -> None:
+        super().__init__(message, title="SQL error")
+        self.statement = statement
+        self.detail = detail
+        self.hint = hint
+        self.sqlstate = sqlstate
+        self.position = position
+
+    @property
+    def buffer_position(self) -> int | None:
+        """Where the error is in the buffer the statement came from."""
+        return None if self.position is None else self.statement.start + self.position
+
+
+@dataclass
+class QuerySession:
+    """One connection for one editor: statements run in order, one at a time."""
+
+    postgres: PostgresClient
+    notices: list[str] = field(default_factory=list)
+    _conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
+    _names: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+        """The session's connection, opened (again) when needed."""
+        if self._conn is None or self._conn.closed:
+            self._conn = await self.postgres.open()
+            self._conn.add_notice_handler(
+                lambda diag: self.notices.append(f"{diag.severity}: {diag.message_primary}"))
+        return self._conn
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+
+    async def cancel(self) -> None:
+        """Ask the server to cancel the running statement; the connection stays usable."""
+        if self._conn is not None and not self._conn.closed:
+            await self._conn.cancel_safe()
+
+    async def run_all(self, buffer: str,
+                      fetch_size: int = FETCH_SIZE) -> AsyncIterator[QueryEvent]:
+        """Every statement of the buffer in order, stopping at the first error."""
+        for statement in split_statements(buffer):
+            async for event in self.run(statement, fetch_size):
+                yield event
+
+    async def run(self, statement: Statement,
+                  fetch_size: int = FETCH_SIZE) -> AsyncIterator[QueryEvent]:
+        """Run one statement, yielding its columns, its rows in batches, and its end.
+
+        Rows of a query are fetched only as the caller asks for the next batch.
+        """
+        import psycopg
+
+        conn = await self.connection()
+        started = time.monotonic()
+        offset = 0
+        try:
+            if statement.streams:
+                name = f"crestfall_query_{next(self._names)}"
+                offset = self._declare_prefix_length(conn, name)
+                async with conn.transaction():
+                    cursor = conn.cursor(name=name)
+                    await cursor.execute(statement.text.encode())
+                    yield ResultStarted(statement, self._columns(conn, cursor.description))
+                    total = 0
+                    while rows := await cursor.fetchmany(fetch_size):
+                        total += len(rows)
+                        yield RowBatch(rows)
+                    await cursor.close()
+                yield StatementDone(statement, f"SELECT {total}", total,
+                                    time.monotonic() - started)
+                return
+            plain = conn.cursor()
+            await plain.execute(statement.text.encode())
+            total = plain.rowcount
+            if plain.description is not None:
+                yield ResultStarted(statement, self._columns(conn, plain.description))
+                total = 0
+                while rows := await plain.fetchmany(fetch_size):
+                    total += len(rows)
+                    yield RowBatch(rows)
+            yield StatementDone(statement, plain.statusmessage or "", max(total, 0),
+                                time.monotonic() - started)
+        except psycopg.Error as error:
+            raise self._error(statement, error, offset) from None
+
+    @staticmethod
+    def _declare_prefix_length(conn: psycopg.AsyncConnection[Any], name: str) -> int:
+        """Length of what psycopg puts before a server-side cursor's query (DECLARE ... FOR),
+        so error positions can be given within the statement itself."""
+        from psycopg import sql
+
+        prefix = sql.SQL(" ").join(
+            [sql.SQL("DECLARE"), sql.Identifier(name), sql.SQL("CURSOR"), sql.SQL("FOR ")])
+        return len(prefix.as_string(conn))
+
+    @staticmethod
+    def _columns(conn: psycopg.AsyncConnection[Any], description: Any) -> tuple[Column, ...]:
+        types = conn.adapters.types
+        found = []
+        for column in description or ():
+            info = types.get(column.type_code)
+            found.append(Column(column.name, info.name if info else f"oid {column.type_code}"))
+        return tuple(found)
+
+    @staticmethod
+    def _error(statement: Statement, error: psycopg.Error, offset: int) -> QueryError:
+        diag = error.diag
+        position = None
+        if diag.statement_position:
+            position = max(0, int(diag.statement_position) - 1 - offset)
+        return QueryError(statement, diag.message_primary or str(error).strip(),
+                          detail=diag.message_detail, hint=diag.message_hint,
+                          sqlstate=diag.sqlstate, position=position)

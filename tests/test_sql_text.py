@@ -1,0 +1,43 @@
+"""Statements found in an editor buffer, and the ones that need a confirmation."""
+
+from __future__ import annotations
+
+from crestfall_tui.services.sql_text import confirmation_reason, split_statements, statement_at
+
+BUFFER = """-- header comment
+select 1;
+  delete from t;  update t set a = 1 where b = 2; /* note */
+drop table x; truncate t; alter table t drop column c;
+create function f() returns int language sql as $$ select 1; select 2 $$;
+with x as (select ';' as s) select * from x -- tail
+"""
+
+
+def test_split_keeps_spans_kinds_and_quoted_semicolons() -> None:
+    """Each statement's text is exactly its span in the buffer; ; inside quotes stays."""
+    found = split_statements(BUFFER)
+    assert [s.kind for s in found] == ["SELECT", "DELETE", "UPDATE", "DROP", "TRUNCATE",
+                                       "ALTER", "CREATE", "SELECT"]
+    for statement in found:
+        assert BUFFER[statement.start:statement.end] == statement.text
+    assert found[6].text.endswith("$$ select 1; select 2 $$")
+    assert found[7].text == "with x as (select ';' as s) select * from x"
+    assert [s.streams for s in found] == [True, False, False, False, False, False, False, True]
+
+
+def test_statement_under_the_cursor() -> None:
+    """The cursor inside a statement, or just after it, picks that statement."""
+    position = BUFFER.index("where b")
+    assert statement_at(BUFFER, position).kind == "UPDATE"  # type: ignore[union-attr]
+    after_drop = BUFFER.index("drop table x;") + len("drop table x;")
+    assert statement_at(BUFFER, after_drop).kind == "DROP"  # type: ignore[union-attr]
+    assert statement_at("", 0) is None
+
+
+def test_guards_flag_what_destroys_data() -> None:
+    """DELETE/UPDATE without WHERE, DROP, TRUNCATE and ALTER ... DROP ask first; others not."""
+    reasons = [confirmation_reason(s) for s in split_statements(BUFFER)]
+    assert reasons[0] is None and reasons[2] is None and reasons[7] is None
+    assert reasons[1] is not None and "without WHERE" in reasons[1]
+    assert reasons[3] is not None and reasons[4] is not None and reasons[5] is not None
+    assert confirmation_reason(split_statements("update t set a = 1")[0]) is not None
