@@ -33,6 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="open every database session read-only (as read_only = true does)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    query = commands.add_parser("query", parents=[_suppressed(common)],
+                                help="run SQL and stream the results to stdout")
+    source = query.add_mutually_exclusive_group(required=True)
+    source.add_argument("-c", "--command", dest="sql", metavar="SQL", help="the SQL to run")
+    source.add_argument("-f", "--file", metavar="FILE", help="a file of SQL (- for stdin)")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                       help="table (default), csv (with a header) or json (one object a row)")
+
     stack = commands.add_parser("stack", help="start, stop or check a stack without the studio")
     actions = stack.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, text in (("up", "start what is not running and wait until healthy"),
@@ -74,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stack = load_config(config_path(args.config)).stack(args.stack)
         if args.command == "stack":
             return run_stack_command(args, stack)
+        if args.command == "query":
+            return run_query_command(args, stack)
         return run_studio(stack, read_only=args.read_only)
     except ConfigError as error:
         print(f"crestfall-tui: config error: {error.message}", file=sys.stderr)
@@ -99,6 +109,22 @@ def run_studio(stack: StackConfig, *, read_only: bool) -> int:
     finally:
         probing.shutdown(wait=False, cancel_futures=True)
     return 0
+
+
+def run_query_command(args: argparse.Namespace, stack: StackConfig) -> int:
+    """`crestfall-tui query`: exit 1 on an SQL error, as psql -v ON_ERROR_STOP=1 does."""
+    import asyncio
+
+    from crestfall_tui.query_command import read_sql, run_query
+
+    try:
+        buffer = read_sql(args.sql, args.file)
+    except OSError as error:
+        print(f"crestfall-tui: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    runtime = choose_runtime(stack).runtime
+    return asyncio.run(run_query(runtime.db_url, stack.read_only, buffer, args.format,
+                                 sys.stdout, sys.stderr))
 
 
 def run_stack_command(args: argparse.Namespace, stack: StackConfig) -> int:

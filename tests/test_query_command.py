@@ -1,0 +1,98 @@
+"""`crestfall-tui query`, the real binary against the real stack."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from tests.helpers import BINARY, StackUnderTest
+
+
+def test_table_output_shows_null_and_row_count(stack: StackUnderTest) -> None:
+    """The default table shows NULL apart from '' and ends with the row count."""
+    done = stack.cli("query", "-c", "select 1 as a, null::text as n, ''::text as e, true as b")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [name.strip() for name in lines[0].split("|")] == ["a", "n", "e", "b"]
+    assert [cell.strip() for cell in lines[2].split("|")] == ["1", "NULL", "", "t"]
+    assert lines[-1] == "(1 row)"
+
+
+def test_csv_streams_through_copy(stack: StackUnderTest) -> None:
+    """CSV keeps NULL and '' apart (as COPY writes them) and carries a large result."""
+    done = stack.cli("query", "--format", "csv", "-c",
+                     "select null::text as n, ''::text as e, 'a,b' as q; "
+                     "select g from generate_series(1, 200000) g")
+    assert done.returncode == 0, done.stderr
+    first, rest = done.stdout.split("g\n", 1)
+    assert first.splitlines() == ["n,e,q", ',"","a,b"']
+    numbers = rest.splitlines()
+    assert len(numbers) == 200000 and numbers[-1] == "200000"
+
+
+def test_json_lines_keep_types(stack: StackUnderTest) -> None:
+    """JSON output is one object a row, numbers, null and json values typed."""
+    done = stack.cli("query", "--format", "json", "-c",
+                     "select 1 as a, null::text as n, '{\"k\": [1, 2]}'::jsonb as j, "
+                     "1.50::numeric as x, '2026-01-02'::date as d")
+    row = json.loads(done.stdout.splitlines()[0])
+    assert row == {"a": 1, "n": None, "j": {"k": [1, 2]}, "x": "1.50", "d": "2026-01-02"}
+
+
+def test_error_exits_1_with_position_and_hint(stack: StackUnderTest) -> None:
+    """An SQL error prints psql's shape (ERROR, LINE with a caret, HINT) and exits 1."""
+    done = stack.cli("query", "-c", "select 1 as ok;\nselect relnam from pg_class")
+    assert done.returncode == 1
+    assert "(1 row)" in done.stdout
+    lines = done.stderr.splitlines()
+    assert lines[0] == 'ERROR:  column "relnam" does not exist'
+    assert lines[1] == "LINE 2: select relnam from pg_class"
+    assert lines[2] == " " * len("LINE 2: select ") + "^"
+    assert any(line.startswith("HINT:") and "relname" in line for line in lines)
+
+
+def test_sql_from_a_file_and_from_stdin(stack: StackUnderTest, tmp_path: Path) -> None:
+    """-f FILE and -f - read the SQL; commands without rows report their tag."""
+    script = tmp_path / "script.sql"
+    script.write_text("create temp table t (v int);\ninsert into t values (1), (2);\n")
+    done = stack.cli("query", "-f", str(script))
+    assert done.returncode == 0 and done.stderr.splitlines() == ["CREATE TABLE", "INSERT 0 2"]
+    piped = subprocess.run(
+        [str(BINARY), "query", "--stack", "local", "--config", str(stack.config_path),
+         "--format", "csv", "-f", "-"], input="select 41 + 1 as answer", capture_output=True,
+        text=True, timeout=60, check=False)
+    assert list(csv.reader(io.StringIO(piped.stdout))) == [["answer"], ["42"]]
+    missing = stack.cli("query", "-f", str(tmp_path / "absent.sql"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_first_rows_print_before_the_query_ends(stack: StackUnderTest) -> None:
+    """Rows reach stdout while a slow query is still producing them."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [str(BINARY), "query", "--stack", "local", "--config", str(stack.config_path), "-c",
+         "select g, pg_sleep(0.005) from generate_series(1, 1500) g"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    header = process.stdout.readline()
+    first_rows_after = time.monotonic() - started
+    process.communicate(timeout=60)
+    total = time.monotonic() - started
+    assert header.startswith("g ")
+    assert first_rows_after < total - 3, (first_rows_after, total)  # the query takes ~7.5 s
+
+
+def test_read_only_stack_refuses_writes(stack: StackUnderTest, tmp_path: Path) -> None:
+    """read_only = true: a write fails at the database, exit 1."""
+    config = tmp_path / "ro.toml"
+    config.write_text(stack.config_path.read_text().replace(
+        'runtime = "native"', 'runtime = "native"\nread_only = true'))
+    done = subprocess.run(
+        [str(BINARY), "query", "--stack", "local", "--config", str(config), "-c",
+         "create table should_not_exist (v int)"],
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1 and "read-only transaction" in done.stderr
