@@ -12,7 +12,8 @@ from textual.widgets import HelpPanel
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.config import StackConfig
-from crestfall_tui.screens import StackScreen
+from crestfall_tui.screens import QueryScreen, StackScreen
+from crestfall_tui.services.query_session import QuerySession
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
 
@@ -25,6 +26,8 @@ class CrestfallApp(App[None]):
     BINDINGS = [
         Binding("f1", "switch_mode('stack')", "Stack", tooltip="Services and health",
                 id="mode.stack"),
+        Binding("f3", "switch_mode('query')", "Query", tooltip="SQL editor and results",
+                id="mode.query"),
         Binding("question_mark", "toggle_help", "Help", tooltip="Show or hide the keys",
                 id="app.help"),
         Binding("q", "quit", "Quit", tooltip="Leave the studio; the stack keeps running",
@@ -40,6 +43,7 @@ class CrestfallApp(App[None]):
         self.note = note
         postgres = PostgresClient(runtime.db_url, read_only=read_only or stack.read_only)
         self.add_mode("stack", lambda: StackScreen(runtime, postgres, first_status))
+        self.add_mode("query", lambda: QueryScreen(QuerySession(postgres)))
 
     def on_mount(self) -> None:
         self.switch_mode("stack")

@@ -47,3 +47,21 @@ def test_studio_shows_healthy_stack_and_quits(stack: StackUnderTest, session: st
     assert "Traceback" not in screen()
     # The studio leaves the stack running.
     assert stack.runtime.status().healthy
+
+
+def test_query_typed_in_the_real_binary(stack: StackUnderTest, session: str) -> None:
+    """F3, type a query, ctrl+j: the result is read off the screen."""
+    command = f"{BINARY} --stack local --config {stack.config_path}"
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
+
+    def screen() -> str:
+        return tmux("capture-pane", "-p", "-t", session)
+
+    assert eventually(lambda: "healthy" in screen(), 30), screen()
+    tmux("send-keys", "-t", session, "F3")
+    assert eventually(lambda: "SQL" in screen() and "Results" in screen(), 10), screen()
+    tmux("send-keys", "-t", session, "-l", "select 6 * 7 as answer, 'crest' || 'fall' as name")
+    assert eventually(lambda: "'fall' as name" in screen(), 10), screen()
+    tmux("send-keys", "-t", session, "C-j")
+    assert eventually(lambda: "crestfall" in screen() and "42" in screen(), 15), screen()
+    assert "SELECT 1" in screen()

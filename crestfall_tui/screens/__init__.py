@@ -2,6 +2,7 @@
 
 from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.screens.confirm import ConfirmModal
+from crestfall_tui.screens.query import QueryScreen
 from crestfall_tui.screens.stack import StackScreen
 
-__all__ = ["ConfirmModal", "CrestfallScreen", "StackScreen"]
+__all__ = ["ConfirmModal", "CrestfallScreen", "QueryScreen", "StackScreen"]

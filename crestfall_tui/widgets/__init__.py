@@ -2,6 +2,7 @@
 
 from crestfall_tui.widgets.connection_list import ConnectionList
 from crestfall_tui.widgets.extension_list import ExtensionList
+from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.service_table import ServiceTable
 
-__all__ = ["ConnectionList", "ExtensionList", "ServiceTable"]
+__all__ = ["ConnectionList", "ExtensionList", "ResultGrid", "ServiceTable"]

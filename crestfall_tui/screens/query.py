@@ -1,0 +1,228 @@
+"""The Query screen: an SQL editor whose results stream into a grid as Postgres sends them."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Footer, Header, RichLog, Static, TextArea
+from textual.widgets.text_area import Selection
+
+from crestfall_tui.screens.base import CrestfallScreen
+from crestfall_tui.screens.confirm import ConfirmModal
+from crestfall_tui.services.query_session import (
+    QueryError,
+    QueryEvent,
+    QuerySession,
+    ResultStarted,
+    RowBatch,
+    StatementDone,
+)
+from crestfall_tui.services.sql_text import (
+    Statement,
+    confirmation_reason,
+    split_statements,
+    statement_at,
+)
+from crestfall_tui.widgets.result_grid import ResultGrid
+
+FIRST_BATCHES = 2
+"""Batches shown at once; the rest are fetched as the grid asks."""
+
+
+class QueryScreen(CrestfallScreen):
+    """Write SQL, run it, read the rows as they arrive."""
+
+    CSS_PATH = "query.tcss"
+    AUTO_FOCUS = "#editor"
+    HELP = """\
+## Query
+- **ctrl+j** runs the statement under the cursor (or the selected text)
+- **f9** runs every statement in the editor
+- **escape** cancels the running statement (the connection stays usable)
+- **tab** moves between the editor and the results
+"""
+    BINDINGS = [
+        Binding("ctrl+j", "run_current", "Run", tooltip="Run the statement under the cursor",
+                id="query.run", priority=True),
+        Binding("f9", "run_all", "Run all", tooltip="Run every statement in the editor",
+                id="query.run_all"),
+        Binding("escape", "cancel", "Cancel", tooltip="Cancel the running statement",
+                id="query.cancel"),
+    ]
+
+    running: reactive[bool] = reactive(False, bindings=True)
+    """Whether a statement is executing now."""
+
+    def __init__(self, session: QuerySession) -> None:
+        super().__init__()
+        self.session = session
+        self._events: AsyncIterator[QueryEvent] | None = None
+        self._lock = asyncio.Lock()
+        self._started = 0.0
+        self._status = "ready"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="query-body"):
+            yield TextArea(language="sql", id="editor", show_line_numbers=True,
+                           soft_wrap=False, tab_behavior="focus")
+            yield Static("ready", id="query-status")
+            yield ResultGrid(id="results")
+            yield RichLog(id="query-log", markup=False, wrap=True, max_lines=500)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#editor").border_title = "SQL"
+        self.query_one("#results").border_title = "Results"
+        self.set_interval(0.1, self._tick)
+
+    async def on_unmount(self) -> None:
+        await self._close_events()
+        await self.session.close()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.running
+        if action in ("run_current", "run_all"):
+            return None if self.running else True
+        return True
+
+    def action_run_current(self) -> None:
+        editor = self.query_one(TextArea)
+        text = editor.selected_text
+        if text.strip():
+            statements = split_statements(text)
+        else:
+            offset = _offset(editor.text, editor.cursor_location)
+            current = statement_at(editor.text, offset)
+            statements = [current] if current else []
+        self._run_guarded(statements)
+
+    def action_run_all(self) -> None:
+        self._run_guarded(split_statements(self.query_one(TextArea).text))
+
+    async def action_cancel(self) -> None:
+        await self.session.cancel()
+
+    def _run_guarded(self, statements: list[Statement]) -> None:
+        if not statements:
+            return
+        reasons = [(s, r) for s in statements if (r := confirmation_reason(s))]
+        if not reasons:
+            self.run_statements(statements)
+            return
+        statement, reason = reasons[0]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_statements(statements)
+
+        shown = statement.text if len(statement.text) < 300 else statement.text[:300] + "…"
+        self.app.push_screen(ConfirmModal(f"{reason}:\n\n{shown}\n\nRun it?", "Run"), answered)
+
+    @work(exclusive=True, group="query", exit_on_error=False)
+    async def run_statements(self, statements: list[Statement]) -> None:
+        """Run the statements in order; the last one's rows stay in the grid."""
+        await self._close_events()
+        log = self.query_one(RichLog)
+        self.running = True
+        self._started = time.monotonic()
+        try:
+            for index, statement in enumerate(statements):
+                async with self._lock:
+                    self._events = self.session.run(statement)
+                last = index == len(statements) - 1
+                await self._pull(FIRST_BATCHES if last else None)
+        except QueryError as error:
+            self._show_error(error)
+        finally:
+            self.running = False
+            for notice in self.session.notices:
+                log.write(notice)
+            self.session.notices.clear()
+
+    @on(ResultGrid.NeedMore)
+    def fetch_more(self) -> None:
+        self._fetch_more()
+
+    @work(group="fetch", exit_on_error=False)
+    async def _fetch_more(self) -> None:
+        try:
+            await self._pull(1)
+        except QueryError as error:
+            self._show_error(error)
+
+    async def _pull(self, batches: int | None) -> None:
+        """Take events of the current statement until `batches` batches arrived (all when
+        None) or it is done."""
+        grid = self.query_one(ResultGrid)
+        async with self._lock:
+            taken = 0
+            while self._events is not None and (batches is None or taken < batches):
+                try:
+                    event = await anext(self._events)
+                except StopAsyncIteration:
+                    self._events = None
+                    break
+                if isinstance(event, ResultStarted):
+                    grid.start([c.name for c in event.columns])
+                elif isinstance(event, RowBatch):
+                    grid.add_rows(event.rows)
+                    taken += 1
+                elif isinstance(event, StatementDone):
+                    grid.finish()
+                    self._status = f"{event.status} in {event.elapsed_s:.3f}s"
+                    self.query_one(RichLog).write(f"{event.status}  ({event.elapsed_s:.3f}s)")
+            if self._events is not None:
+                self._status = f"{grid.row_count} rows so far; scroll for more"
+
+    async def _close_events(self) -> None:
+        async with self._lock:
+            if self._events is not None:
+                await self._events.aclose()  # type: ignore[attr-defined]
+                self._events = None
+
+    def _show_error(self, error: QueryError) -> None:
+        log = self.query_one(RichLog)
+        log.write(f"ERROR:  {error.message}")
+        if error.detail:
+            log.write(f"DETAIL:  {error.detail}")
+        if error.hint:
+            log.write(f"HINT:  {error.hint}")
+        self._status = f"error: {error.message}"
+        editor = self.query_one(TextArea)
+        position = error.buffer_position
+        if position is not None:
+            word = re.match(r"\w+|\S", editor.text[position:])
+            end = position + (len(word.group()) if word else 0)
+            editor.selection = Selection(_location(editor.text, position),
+                                         _location(editor.text, end))
+
+    def _tick(self) -> None:
+        status = self.query_one("#query-status", Static)
+        if self.running:
+            status.update(f"running… {time.monotonic() - self._started:.1f}s   "
+                          "(escape cancels)")
+        else:
+            status.update(self._status)
+
+
+def _offset(text: str, location: tuple[int, int]) -> int:
+    """The character offset of a (row, column) location in the text."""
+    lines = text.split("\n")
+    row, column = location
+    return sum(len(line) + 1 for line in lines[:row]) + column
+
+
+def _location(text: str, offset: int) -> tuple[int, int]:
+    """The (row, column) location of a character offset in the text."""
+    before = text[:offset]
+    return before.count("\n"), offset - (before.rfind("\n") + 1)

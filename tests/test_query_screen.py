@@ -1,0 +1,90 @@
+"""The Query screen driven by keys (Pilot) against the real Postgres."""
+
+from __future__ import annotations
+
+import psycopg
+from textual.widgets import RichLog, TextArea
+
+from crestfall_tui.app import CrestfallApp
+from crestfall_tui.screens import ConfirmModal, QueryScreen
+from crestfall_tui.widgets import ResultGrid
+from tests.helpers import StackUnderTest
+from tests.test_stack_screen import until
+
+
+def log_text(app: CrestfallApp) -> str:
+    return "\n".join(str(line.text) for line in app.screen.query_one(RichLog).lines)
+
+
+async def open_query(stack: StackUnderTest, app: CrestfallApp, sql: str) -> None:
+    """Switch to the Query screen (F3's mode) and put SQL in the editor."""
+    await app.switch_mode("query")
+    app.screen.query_one(TextArea).text = sql
+
+
+async def test_rows_stream_in_and_more_come_on_scroll(stack: StackUnderTest) -> None:
+    """ctrl+j shows the first rows of a large result; End fetches more; NULL stays NULL."""
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select g, null::text as n from generate_series(1, 50000) g")
+        assert isinstance(app.screen, QueryScreen)
+        await pilot.press("ctrl+j")
+        grid = app.screen.query_one(ResultGrid)
+        await until(pilot, lambda: grid.row_count >= 1000)
+        assert grid.columns == ["g", "n"] and grid.rows[0] == (1, None)
+        assert grid.row_count < 50000 and not grid.complete  # the rest waits on the server
+        grid.focus()
+        await pilot.press("end")
+        await until(pilot, lambda: grid.row_count >= 1500)
+
+
+async def test_error_is_shown_and_selected_in_the_editor(stack: StackUnderTest) -> None:
+    """An error shows message and hint; the editor selects the word it points at."""
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select 1;\nselect relnam from pg_class")
+        editor = app.screen.query_one(TextArea)
+        editor.move_cursor((1, 3))
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: "ERROR" in log_text(app))
+        assert 'column "relnam" does not exist' in log_text(app)
+        assert "HINT" in log_text(app)
+        assert editor.selected_text == "relnam"
+
+
+async def test_destructive_statement_asks_first(stack: StackUnderTest) -> None:
+    """DELETE without WHERE asks: n leaves the rows; y deletes them."""
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        conn.execute("drop table if exists guarded; create table guarded (v int); "
+                     "insert into guarded values (1), (2)")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "delete from guarded")
+        await pilot.press("ctrl+j")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await app.workers.wait_for_complete()
+        with psycopg.connect(stack.conninfo) as conn:
+            assert conn.execute("select count(*) from guarded").fetchone() == (2,)
+        await pilot.press("ctrl+j")
+        await pilot.press("y")
+        await until(pilot, lambda: "DELETE 2" in log_text(app))
+
+
+async def test_escape_cancels_and_the_session_goes_on(stack: StackUnderTest) -> None:
+    """A long statement is cancelled with escape; the next one runs on the same session."""
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select pg_sleep(30)")
+        screen = app.screen
+        assert isinstance(screen, QueryScreen)
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: screen.running)
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await until(pilot, lambda: "canceling statement" in log_text(app), within=10)
+        assert not screen.running
+        screen.query_one(TextArea).text = "select 'after' as a"
+        await pilot.press("ctrl+j")
+        grid = screen.query_one(ResultGrid)
+        await until(pilot, lambda: grid.rows == [("after",)])
