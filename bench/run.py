@@ -8,6 +8,9 @@ cold:    `crestfall-tui stack up` on an empty data dir, against the raw service 
          by hand (initdb + pg_ctl start + Typesense start, until each answers).
 docker:  the docker runtime's `up` (existing volumes, offline images) until db and search are
          healthy, against the same containers started directly with docker-py and polled.
+query:   `select * from big` (1,000,000 rows): from pressing run to the first rows on screen,
+         and peak RSS, for crestfall-tui, harlequin and pgcli in tmux; and a bare psycopg
+         server-side cursor's first batch.
 """
 
 from __future__ import annotations
@@ -227,11 +230,94 @@ def bench_docker(runs: int) -> None:
     print(f"docker   ratio runtime/docker-py = {mine / floor:.2f} (goal <= 1.2)")
 
 
+PGCLI = REPO / "bench" / ".venv" / "bin" / "pgcli"
+BIG_FIRST_NAME = "c4ca4238"  # md5('1'): the first row's name column
+BIG_TABLE = """
+create table if not exists big as
+select g::bigint as id, md5(g::text) as name, (g * 7) % 1000 as qty,
+       timestamptz '2026-01-01' + g * interval '1 second' as created_at,
+       jsonb_build_object('n', g, 'tags', jsonb_build_array('crest', 'fall')) as meta
+from generate_series(1, 1000000) g
+"""
+
+
+def tui_step(cmd: str, ready: str, keys: str, rows: str, runs: int,
+             env: dict[str, str] | None = None) -> dict[str, float]:
+    """Median seconds from the last key to `rows` on screen, and peak RSS, via tui_timer."""
+    args = [sys.executable, str(TIMER), "--cmd", cmd, "--wait-for", ready, "--keys", keys,
+            "--then-wait-for", rows, "--timeout", "120", "--size", "160x40",
+            "--runs", str(max(runs, 2))]
+    for key, value in (env or {}).items():
+        args += ["--env", f"{key}={value}"]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    summary = next((line for line in done.stdout.splitlines() if line.startswith("SUMMARY ")), "")
+    if not summary or "1" not in json.loads(summary.removeprefix("SUMMARY "))["steps"]:
+        raise SystemExit(f"timer failed for {cmd}:\n{done.stdout[-3000:]}\n{done.stderr[-1000:]}")
+    data = json.loads(summary.removeprefix("SUMMARY "))
+    return {"median_s": data["steps"]["1"]["median_s"],
+            "rss_mb": data["peak_tree_rss_mb"]["median"]}
+
+
+def bare_cursor_first_batch(url: str, runs: int) -> float:
+    """psycopg's floor: connect is not counted; DECLARE + the first fetchmany(500)."""
+    import psycopg
+
+    times = []
+    with psycopg.connect(url) as conn:
+        for _ in range(max(runs, 2)):
+            started = time.perf_counter()
+            with conn.transaction(), conn.cursor(name="floor") as cursor:
+                cursor.execute("select * from big")
+                cursor.fetchmany(500)
+                times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def bench_query(runs: int) -> None:
+    import psycopg
+
+    stack = make_stack("benchq")
+    try:
+        stack.runtime.up()
+        url = stack.runtime.db_url()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(BIG_TABLE)
+            conn.execute("vacuum analyze big")
+        floor = bare_cursor_first_batch(url, runs)
+        ours = tui_step(f"{BINARY} --stack benchq --config {stack.config_path}",
+                        "healthy", "{F3}{sleep:0.5}select * from big{wait:from big}{C-j}",
+                        BIG_FIRST_NAME, runs)
+        print(f"query    bare psycopg server cursor, first 500 rows: median {floor:.3f}s")
+        print(f"query    crestfall-tui run to first rows: median {ours['median_s']:.3f}s, "
+              f"peak RSS {ours['rss_mb']} MB")
+        print(f"query    ratio crestfall/bare cursor = {ours['median_s'] / floor:.2f} "
+              "(goal <= 2)")
+        if HARLEQUIN.exists():
+            peer = tui_step(f"{HARLEQUIN} -a postgres '{url}'", "Query Editor",
+                            "select * from big{wait:from big}{C-j}", BIG_FIRST_NAME, runs)
+            print(f"query    harlequin run to first rows: median {peer['median_s']:.3f}s, "
+                  f"peak RSS {peer['rss_mb']} MB")
+            time_ratio = ours["median_s"] / peer["median_s"]
+            print(f"query    ratio crestfall/harlequin: time {time_ratio:.3f} (goal <= 0.05), "
+                  f"RSS {ours['rss_mb'] / peer['rss_mb']:.3f} (goal <= 0.2)")
+        if PGCLI.exists():
+            peer = tui_step(f"{PGCLI} --less-chatty '{url}'", r"> $|postgres>",
+                            "select * from big{Enter}", BIG_FIRST_NAME, runs,
+                            env={"PAGER": "less -SRXF"})
+            print(f"query    pgcli run to first rows: median {peer['median_s']:.3f}s, "
+                  f"peak RSS {peer['rss_mb']} MB")
+            time_ratio = ours["median_s"] / peer["median_s"]
+            print(f"query    ratio crestfall/pgcli: time {time_ratio:.3f}, "
+                  f"RSS {ours['rss_mb'] / peer['rss_mb']:.3f}")
+    finally:
+        stack.remove()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", choices=("startup", "cold", "docker"))
+    parser.add_argument("--only", choices=("startup", "cold", "docker", "query"))
     args = parser.parse_args()
     os.environ.setdefault("CRESTFALL_CONFIG", "/nonexistent/crestfall.toml")
     if args.only in (None, "startup"):
@@ -240,6 +326,8 @@ def main() -> None:
         bench_cold(args.runs)
     if args.only in (None, "docker"):
         bench_docker(args.runs)
+    if args.only in (None, "query"):
+        bench_query(args.runs)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from textual.widgets import HelpPanel
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.config import StackConfig
 from crestfall_tui.screens import QueryScreen, StackScreen
+from crestfall_tui.services.query_history import QueryHistory
 from crestfall_tui.services.query_session import QuerySession
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
@@ -43,7 +44,8 @@ class CrestfallApp(App[None]):
         self.note = note
         postgres = PostgresClient(runtime.db_url, read_only=read_only or stack.read_only)
         self.add_mode("stack", lambda: StackScreen(runtime, postgres, first_status))
-        self.add_mode("query", lambda: QueryScreen(QuerySession(postgres)))
+        self.add_mode("query", lambda: QueryScreen(QuerySession(postgres),
+                                                   QueryHistory(stack.data_path)))
 
     def on_mount(self) -> None:
         self.switch_mode("stack")

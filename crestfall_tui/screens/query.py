@@ -17,6 +17,8 @@ from textual.widgets.text_area import Selection
 
 from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.screens.confirm import ConfirmModal
+from crestfall_tui.screens.history import HistoryModal
+from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
 from crestfall_tui.services.query_session import (
     QueryError,
     QueryEvent,
@@ -47,6 +49,7 @@ class QueryScreen(CrestfallScreen):
 - **ctrl+j** runs the statement under the cursor (or the selected text)
 - **f9** runs every statement in the editor
 - **escape** cancels the running statement (the connection stays usable)
+- **ctrl+r** searches the stack's query history and recalls an entry
 - **tab** moves between the editor and the results
 """
     BINDINGS = [
@@ -56,14 +59,17 @@ class QueryScreen(CrestfallScreen):
                 id="query.run_all"),
         Binding("escape", "cancel", "Cancel", tooltip="Cancel the running statement",
                 id="query.cancel"),
+        Binding("ctrl+r", "history", "History", tooltip="Search past queries and recall one",
+                id="query.history"),
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
     """Whether a statement is executing now."""
 
-    def __init__(self, session: QuerySession) -> None:
+    def __init__(self, session: QuerySession, history: QueryHistory) -> None:
         super().__init__()
         self.session = session
+        self.history = history
         self._events: AsyncIterator[QueryEvent] | None = None
         self._lock = asyncio.Lock()
         self._started = 0.0
@@ -109,6 +115,15 @@ class QueryScreen(CrestfallScreen):
     def action_run_all(self) -> None:
         self._run_guarded(split_statements(self.query_one(TextArea).text))
 
+    def action_history(self) -> None:
+        def recalled(text: str | None) -> None:
+            if text is not None:
+                editor = self.query_one(TextArea)
+                editor.text = text
+                editor.focus()
+
+        self.app.push_screen(HistoryModal(self.history), recalled)
+
     async def action_cancel(self) -> None:
         await self.session.cancel()
 
@@ -143,6 +158,9 @@ class QueryScreen(CrestfallScreen):
                 await self._pull(FIRST_BATCHES if last else None)
         except QueryError as error:
             self._show_error(error)
+            self.history.add(HistoryEntry.now(error.statement.text,
+                                              time.monotonic() - self._started, None,
+                                              error.message))
         finally:
             self.running = False
             for notice in self.session.notices:
@@ -179,6 +197,8 @@ class QueryScreen(CrestfallScreen):
                     taken += 1
                 elif isinstance(event, StatementDone):
                     grid.finish()
+                    self.history.add(HistoryEntry.now(event.statement.text, event.elapsed_s,
+                                                      event.rowcount))
                     self._status = f"{event.status} in {event.elapsed_s:.3f}s"
                     self.query_one(RichLog).write(f"{event.status}  ({event.elapsed_s:.3f}s)")
             if self._events is not None:

@@ -1,0 +1,64 @@
+"""Every statement the Query screen ran, per stack: kept in a JSON Lines file in the stack's
+data dir (mode 0600: queries can hold secrets), newest first when read back."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+HISTORY_FILE = "query-history.jsonl"
+READ_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One run: the SQL, when, how long, rows, and whether it worked."""
+
+    text: str
+    ran_at: str
+    """UTC, ISO 8601."""
+    duration_s: float
+    rows: int | None
+    ok: bool
+    error: str | None = None
+
+    @classmethod
+    def now(cls, text: str, duration_s: float, rows: int | None, error: str | None = None
+            ) -> HistoryEntry:
+        return cls(text=text, ran_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                   duration_s=round(duration_s, 4), rows=rows, ok=error is None, error=error)
+
+
+class QueryHistory:
+    """The history file of one stack."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / HISTORY_FILE
+
+    def add(self, entry: HistoryEntry) -> None:
+        """Append one run."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+
+    def entries(self, search: str = "") -> list[HistoryEntry]:
+        """Runs newest first, those whose SQL contains `search` (any case); a damaged line
+        is skipped, the others are kept."""
+        try:
+            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+        found = []
+        needle = search.lower()
+        for line in reversed(lines[-READ_LIMIT:]):
+            try:
+                entry = HistoryEntry(**json.loads(line))
+            except (ValueError, TypeError):
+                continue
+            if needle in entry.text.lower():
+                found.append(entry)
+        return found
