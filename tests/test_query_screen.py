@@ -88,3 +88,24 @@ async def test_escape_cancels_and_the_session_goes_on(stack: StackUnderTest) -> 
         await pilot.press("ctrl+j")
         grid = screen.query_one(ResultGrid)
         await until(pilot, lambda: grid.rows == [("after",)])
+
+
+async def test_open_and_copy_cells(stack: StackUnderTest) -> None:
+    """enter opens a cell in full (JSON pretty-printed); y copies a cell, Y the row."""
+    from crestfall_tui.screens.cell import CellModal
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, """select '{"a": [1, 2]}'::jsonb as j, 'x' as t""")
+        await pilot.press("ctrl+j")
+        grid = app.screen.query_one(ResultGrid)
+        await until(pilot, lambda: grid.complete and grid.row_count == 1)
+        grid.focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, CellModal)
+        assert app.screen.text == '{\n  "a": [\n    1,\n    2\n  ]\n}'
+        await pilot.press("escape")
+        await pilot.press("right", "y")
+        assert app.clipboard == "x"
+        await pilot.press("Y")
+        assert app.clipboard == '{"a": [1, 2]}\tx'

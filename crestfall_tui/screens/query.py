@@ -16,6 +16,7 @@ from textual.widgets import Footer, Header, RichLog, Static, TextArea
 from textual.widgets.text_area import Selection
 
 from crestfall_tui.screens.base import CrestfallScreen
+from crestfall_tui.screens.cell import CellModal
 from crestfall_tui.screens.confirm import ConfirmModal
 from crestfall_tui.screens.history import HistoryModal
 from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
@@ -33,10 +34,10 @@ from crestfall_tui.services.sql_text import (
     split_statements,
     statement_at,
 )
-from crestfall_tui.widgets.result_grid import ResultGrid
+from crestfall_tui.widgets.result_grid import ResultGrid, value_text
 
-FIRST_BATCHES = 2
-"""Batches shown at once; the rest are fetched as the grid asks."""
+FIRST_BATCHES = 3
+"""Batches taken at once (the first is a screenful); the rest come as the grid asks."""
 
 
 class QueryScreen(CrestfallScreen):
@@ -50,6 +51,7 @@ class QueryScreen(CrestfallScreen):
 - **f9** runs every statement in the editor
 - **escape** cancels the running statement (the connection stays usable)
 - **ctrl+r** searches the stack's query history and recalls an entry
+- in the results: **enter** opens the cell in full, **y** copies it, **Y** copies the row
 - **tab** moves between the editor and the results
 """
     BINDINGS = [
@@ -89,6 +91,12 @@ class QueryScreen(CrestfallScreen):
         self.query_one("#editor").border_title = "SQL"
         self.query_one("#results").border_title = "Results"
         self.set_interval(0.1, self._tick)
+        self.warm_up()
+
+    @work(group="warm-up", exit_on_error=False)
+    async def warm_up(self) -> None:
+        """Connect while the user types, so the first run starts at once."""
+        await self.session.warm_up()
 
     async def on_unmount(self) -> None:
         await self._close_events()
@@ -167,6 +175,17 @@ class QueryScreen(CrestfallScreen):
                 log.write(notice)
             self.session.notices.clear()
 
+    @on(ResultGrid.CellAction)
+    def cell_action(self, event: ResultGrid.CellAction) -> None:
+        if event.action == "open":
+            self.app.push_screen(CellModal(event.column, event.value))
+            return
+        values = [event.value] if event.action == "copy_cell" else list(event.row)
+        text = "\t".join(value_text(v) for v in values)
+        self.app.copy_to_clipboard(text)  # OSC 52: reaches the local clipboard over SSH
+        self.notify(f"copied {'the cell' if event.action == 'copy_cell' else 'the row'}",
+                    timeout=2)
+
     @on(ResultGrid.NeedMore)
     def fetch_more(self) -> None:
         self._fetch_more()
@@ -195,6 +214,8 @@ class QueryScreen(CrestfallScreen):
                 elif isinstance(event, RowBatch):
                     grid.add_rows(event.rows)
                     taken += 1
+                    if taken == 1:
+                        await asyncio.sleep(0)  # let the first rows paint before the next
                 elif isinstance(event, StatementDone):
                     grid.finish()
                     self.history.add(HistoryEntry.now(event.statement.text, event.elapsed_s,

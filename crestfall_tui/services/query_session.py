@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     import psycopg
 
 FETCH_SIZE = 500
+FIRST_FETCH = 100
+"""The first batch is a screenful, so it shows as soon as it can; later ones are larger."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,11 @@ class QuerySession:
                             self._conn.adapters.register_loader(oid, TextLoader)
         return self._conn
 
+    async def warm_up(self) -> None:
+        """Open the connection and load the SQL parser before the first run needs them."""
+        await self.connection()
+        split_statements("select 1")
+
     async def close(self) -> None:
         if self._conn is not None:
             await self._conn.close()
@@ -142,7 +149,9 @@ class QuerySession:
                     await cursor.execute(statement.text.encode())
                     yield ResultStarted(statement, self._columns(conn, cursor.description))
                     total = 0
-                    while rows := await cursor.fetchmany(fetch_size):
+                    size = min(FIRST_FETCH, fetch_size)
+                    while rows := await cursor.fetchmany(size):
+                        size = fetch_size
                         total += len(rows)
                         yield RowBatch(rows)
                     await cursor.close()

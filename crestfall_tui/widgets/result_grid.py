@@ -4,6 +4,7 @@ asks for more (NeedMore) when the cursor comes near the last of them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rich.segment import Segment
@@ -23,11 +24,13 @@ MORE_MARGIN = 100
 class ResultGrid(ScrollView, can_focus=True):
     """Columns and rows of one result; `start`, `add_rows`, `finish` feed it."""
 
-    COMPONENT_CLASSES = {"result-grid--header", "result-grid--cursor", "result-grid--null"}
+    COMPONENT_CLASSES = {"result-grid--header", "result-grid--cursor", "result-grid--cell",
+                         "result-grid--null"}
     DEFAULT_CSS = """
     ResultGrid { height: 1fr; }
     ResultGrid > .result-grid--header { text-style: bold; background: $panel; }
-    ResultGrid > .result-grid--cursor { background: $accent 40%; }
+    ResultGrid > .result-grid--cursor { background: $accent 25%; }
+    ResultGrid > .result-grid--cell { background: $accent 70%; text-style: bold; }
     ResultGrid > .result-grid--null { color: $text-muted; text-style: italic; }
     """
     BINDINGS = [
@@ -37,15 +40,34 @@ class ResultGrid(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "first", "First row", show=False),
         Binding("end", "last", "Last row", show=False),
-        Binding("left", "scroll_left", "Left", show=False),
-        Binding("right", "scroll_right", "Right", show=False),
+        Binding("left", "column(-1)", "Left", show=False),
+        Binding("right", "column(1)", "Right", show=False),
+        Binding("enter", "open_cell", "Open cell", tooltip="Show the whole value",
+                id="grid.open"),
+        Binding("y", "copy_cell", "Copy cell", tooltip="Copy the value (OSC 52, works over SSH)",
+                id="grid.copy_cell"),
+        Binding("Y", "copy_row", "Copy row", tooltip="Copy the row as tab-separated values",
+                id="grid.copy_row"),
     ]
 
     cursor_row: reactive[int] = reactive(0)
     """The row under the cursor (0-based)."""
+    cursor_column: reactive[int] = reactive(0)
+    """The column under the cursor (0-based)."""
 
     class NeedMore(Message):
         """The cursor is near the last fetched row, and the result has more."""
+
+    class CellAction(Message):
+        """The user asked to open or copy the cell (or row) under the cursor."""
+
+        def __init__(self, action: str, column: str, value: Any, row: tuple[Any, ...]) -> None:
+            super().__init__()
+            self.action = action
+            """open, copy_cell or copy_row."""
+            self.column = column
+            self.value = value
+            self.row = row
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
@@ -67,6 +89,7 @@ class ResultGrid(ScrollView, can_focus=True):
         self.complete = False
         self._asked = False
         self.cursor_row = 0
+        self.cursor_column = 0
         self.scroll_to(0, 0, animate=False)
         self._resize()
 
@@ -90,6 +113,34 @@ class ResultGrid(ScrollView, can_focus=True):
 
     def action_page(self, direction: int) -> None:
         self._move_to(self.cursor_row + direction * max(1, self.size.height - 2))
+
+    def action_column(self, delta: int) -> None:
+        if self.columns:
+            self.cursor_column = max(0, min(self.cursor_column + delta, len(self.columns) - 1))
+
+    def action_open_cell(self) -> None:
+        self._cell_action("open")
+
+    def action_copy_cell(self) -> None:
+        self._cell_action("copy_cell")
+
+    def action_copy_row(self) -> None:
+        self._cell_action("copy_row")
+
+    def _cell_action(self, action: str) -> None:
+        if self.rows and self.columns:
+            row = self.rows[self.cursor_row]
+            self.post_message(self.CellAction(action, self.columns[self.cursor_column],
+                                              row[self.cursor_column], row))
+
+    def watch_cursor_column(self, column: int) -> None:
+        left = sum(w + 3 for w in self.widths[:column])
+        right = left + (self.widths[column] if column < len(self.widths) else 0) + 2
+        if left < self.scroll_offset.x:
+            self.scroll_to(x=left, animate=False)
+        elif right > self.scroll_offset.x + self.size.width:
+            self.scroll_to(x=right - self.size.width, animate=False)
+        self.refresh()
 
     def action_first(self) -> None:
         self._move_to(0)
@@ -132,25 +183,39 @@ class ResultGrid(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         row = self.rows[index]
+        on_cursor = index == self.cursor_row
         style = (self.get_component_rich_style("result-grid--cursor")
-                 if index == self.cursor_row else self.rich_style)
-        return self._strip([(_text(v), v is None) for v in row], style, scroll_x, width)
+                 if on_cursor else self.rich_style)
+        return self._strip([(_text(v), v is None) for v in row], style, scroll_x, width,
+                           self.cursor_column if on_cursor else None)
 
     def _strip(self, cells: list[tuple[str, bool]], style: Style, scroll_x: int,
-               width: int) -> Strip:
+               width: int, cursor: int | None = None) -> Strip:
         null = self.get_component_rich_style("result-grid--null")
+        cell_style = self.get_component_rich_style("result-grid--cell")
         segments = [Segment(" ", style)]
         for index, (text, is_null) in enumerate(cells):
             cell_width = self.widths[index] if index < len(self.widths) else len(text)
             if len(text) > cell_width:
                 text = text[: cell_width - 1] + "…"
-            segments.append(Segment(text.ljust(cell_width), style + null if is_null else style))
+            shown = style + cell_style if index == cursor else style
+            segments.append(Segment(text.ljust(cell_width), shown + null if is_null else shown))
             segments.append(Segment(" │ ", style))
         strip = Strip(segments[:-1] + [Segment(" ", style)])
         return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, style)
 
 
-def _text(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A value as one piece of text: JSON compact, bytes as hex, NULL as an empty string."""
     if value is None:
-        return "NULL"
-    return str(value).replace("\n", "↵")
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, bytes | memoryview):
+        return "\\x" + bytes(value).hex()
+    return str(value)
+
+
+def _text(value: Any) -> str:
+    """A value as the grid shows it on one line."""
+    return "NULL" if value is None else value_text(value).replace("\n", "↵")
