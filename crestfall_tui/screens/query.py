@@ -19,6 +19,8 @@ from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.screens.cell import CellModal
 from crestfall_tui.screens.confirm import ConfirmModal
 from crestfall_tui.screens.history import HistoryModal
+from crestfall_tui.screens.plan import PlanModal
+from crestfall_tui.services.explain import explain
 from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
 from crestfall_tui.services.query_session import (
     QueryError,
@@ -51,6 +53,9 @@ class QueryScreen(CrestfallScreen):
 - **f9** runs every statement in the editor
 - **escape** cancels the running statement (the connection stays usable)
 - **ctrl+r** searches the stack's query history and recalls an entry
+- **ctrl+l** shows the plan (EXPLAIN) as a tree, the most expensive node marked;
+  **ctrl+g** runs EXPLAIN ANALYZE in a transaction that is rolled back (asks first when the
+  statement writes)
 - in the results: **enter** opens the cell in full, **y** copies it, **Y** copies the row
 - **tab** moves between the editor and the results
 """
@@ -63,6 +68,10 @@ class QueryScreen(CrestfallScreen):
                 id="query.cancel"),
         Binding("ctrl+r", "history", "History", tooltip="Search past queries and recall one",
                 id="query.history"),
+        Binding("ctrl+l", "explain(False)", "Explain",
+                tooltip="The statement's plan as a tree", id="query.explain"),
+        Binding("ctrl+g", "explain(True)", "Analyze",
+                tooltip="EXPLAIN ANALYZE: runs it, rolled back", id="query.analyze"),
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
@@ -105,23 +114,51 @@ class QueryScreen(CrestfallScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.running
-        if action in ("run_current", "run_all"):
+        if action in ("run_current", "run_all", "explain"):
             return None if self.running else True
         return True
 
     def action_run_current(self) -> None:
         editor = self.query_one(TextArea)
-        text = editor.selected_text
-        if text.strip():
-            statements = split_statements(text)
-        else:
-            offset = _offset(editor.text, editor.cursor_location)
-            current = statement_at(editor.text, offset)
-            statements = [current] if current else []
-        self._run_guarded(statements)
+        if editor.selected_text.strip():
+            self._run_guarded(split_statements(editor.selected_text))
+        elif (current := self._current_statement()) is not None:
+            self._run_guarded([current])
 
     def action_run_all(self) -> None:
         self._run_guarded(split_statements(self.query_one(TextArea).text))
+
+    def action_explain(self, analyze: bool) -> None:
+        statement = self._current_statement()
+        if statement is None:
+            return
+        if analyze and statement.kind != "SELECT":
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.show_plan(statement, analyze=True)
+
+            self.app.push_screen(ConfirmModal(
+                f"EXPLAIN ANALYZE runs this {statement.kind} (then rolls it back):\n\n"
+                f"{statement.text[:300]}\n\nRun it?", "Analyze"), answered)
+            return
+        self.show_plan(statement, analyze=analyze)
+
+    @work(exclusive=True, group="query", exit_on_error=False)
+    async def show_plan(self, statement: Statement, *, analyze: bool) -> None:
+        await self._close_events()
+        try:
+            root = await explain(self.session, statement, analyze=analyze)
+        except QueryError as error:
+            self._show_error(error)
+            return
+        self.app.push_screen(PlanModal(root, analyzed=analyze))
+
+    def _current_statement(self) -> Statement | None:
+        editor = self.query_one(TextArea)
+        if editor.selected_text.strip():
+            found = split_statements(editor.selected_text)
+            return found[0] if found else None
+        return statement_at(editor.text, _offset(editor.text, editor.cursor_location))
 
     def action_history(self) -> None:
         def recalled(text: str | None) -> None:

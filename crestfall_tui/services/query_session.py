@@ -209,6 +209,12 @@ class QuerySession:
         return tuple(found)
 
     @staticmethod
+    def error_for(statement: Statement, error: psycopg.Error, prefix: int = 0) -> QueryError:
+        """A driver error as the user sees it; `prefix` is what was sent before the
+        statement, so that positions fall within the statement."""
+        return QuerySession._error(statement, error, prefix)
+
+    @staticmethod
     def _error(statement: Statement, error: psycopg.Error, offset: int) -> QueryError:
         diag = error.diag
         position = None
