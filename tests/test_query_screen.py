@@ -109,3 +109,19 @@ async def test_open_and_copy_cells(stack: StackUnderTest) -> None:
         assert app.clipboard == "x"
         await pilot.press("Y")
         assert app.clipboard == '{"a": [1, 2]}\tx'
+
+
+async def test_comment_toggle_by_keys(stack: StackUnderTest) -> None:
+    """ctrl+/ (sent by terminals as ctrl+_) comments the selected lines out and back in."""
+    from textual.widgets.text_area import Selection
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select 1;\nselect 2;\nselect 3;")
+        editor = app.screen.query_one(TextArea)
+        editor.selection = Selection((0, 2), (1, 3))
+        await pilot.press("ctrl+underscore")
+        assert editor.text == "-- select 1;\n-- select 2;\nselect 3;"
+        editor.selection = Selection((0, 0), (1, 0))
+        await pilot.press("ctrl+underscore")
+        assert editor.text == "select 1;\nselect 2;\nselect 3;"

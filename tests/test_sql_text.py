@@ -41,3 +41,14 @@ def test_guards_flag_what_destroys_data() -> None:
     assert reasons[1] is not None and "without WHERE" in reasons[1]
     assert reasons[3] is not None and reasons[4] is not None and reasons[5] is not None
     assert confirmation_reason(split_statements("update t set a = 1")[0]) is not None
+
+
+def test_toggle_comment_both_ways() -> None:
+    """Lines get `-- ` at their common indent; commented lines get it taken off again."""
+    from crestfall_tui.services.sql_text import toggle_comment
+
+    lines = ["  select 1,", "", "    2"]
+    commented = toggle_comment(lines)
+    assert commented == ["  -- select 1,", "", "  --   2"]
+    assert toggle_comment(commented) == lines
+    assert toggle_comment(["--x", "  -- y"]) == ["x", "  y"]

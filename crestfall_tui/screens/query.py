@@ -6,6 +6,8 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,7 +22,9 @@ from crestfall_tui.screens.cell import CellModal
 from crestfall_tui.screens.confirm import ConfirmModal
 from crestfall_tui.screens.history import HistoryModal
 from crestfall_tui.screens.plan import PlanModal
+from crestfall_tui.screens.prompt import PromptModal
 from crestfall_tui.services.explain import explain
+from crestfall_tui.services.export import export_result
 from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
 from crestfall_tui.services.query_session import (
     QueryError,
@@ -35,6 +39,7 @@ from crestfall_tui.services.sql_text import (
     confirmation_reason,
     split_statements,
     statement_at,
+    toggle_comment,
 )
 from crestfall_tui.widgets.result_grid import ResultGrid, value_text
 
@@ -53,6 +58,8 @@ class QueryScreen(CrestfallScreen):
 - **f9** runs every statement in the editor
 - **escape** cancels the running statement (the connection stays usable)
 - **ctrl+r** searches the stack's query history and recalls an entry
+- **ctrl+/** comments or uncomments the selected lines
+- **ctrl+s** writes the current query's whole result to a .csv or .jsonl file (streamed)
 - **ctrl+l** shows the plan (EXPLAIN) as a tree, the most expensive node marked;
   **ctrl+g** runs EXPLAIN ANALYZE in a transaction that is rolled back (asks first when the
   statement writes)
@@ -68,6 +75,11 @@ class QueryScreen(CrestfallScreen):
                 id="query.cancel"),
         Binding("ctrl+r", "history", "History", tooltip="Search past queries and recall one",
                 id="query.history"),
+        Binding("ctrl+slash,ctrl+underscore", "toggle_comment", "Comment", show=False,
+                tooltip="Comment or uncomment the selected lines", id="query.comment"),
+        Binding("ctrl+s", "export", "Export",
+                tooltip="Write the query's whole result to a .csv or .jsonl file",
+                id="query.export"),
         Binding("ctrl+l", "explain(False)", "Explain",
                 tooltip="The statement's plan as a tree", id="query.explain"),
         Binding("ctrl+g", "explain(True)", "Analyze",
@@ -114,7 +126,7 @@ class QueryScreen(CrestfallScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.running
-        if action in ("run_current", "run_all", "explain"):
+        if action in ("run_current", "run_all", "explain", "export"):
             return None if self.running else True
         return True
 
@@ -127,6 +139,50 @@ class QueryScreen(CrestfallScreen):
 
     def action_run_all(self) -> None:
         self._run_guarded(split_statements(self.query_one(TextArea).text))
+
+    def action_toggle_comment(self) -> None:
+        editor = self.query_one(TextArea)
+        start, end = sorted((editor.selection.start, editor.selection.end))
+        first, last = start[0], end[0]
+        lines = editor.text.split("\n")[first:last + 1]
+        editor.replace("\n".join(toggle_comment(lines)), (first, 0),
+                       (last, len(lines[-1])))
+
+    def action_export(self) -> None:
+        statement = self._current_statement()
+        if statement is None:
+            return
+        default = str(Path.cwd() / f"crestfall-{datetime.now():%Y%m%d-%H%M%S}.csv")
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.export(statement, Path(path).expanduser())
+
+        self.app.push_screen(PromptModal("Export the whole result to (.csv or .jsonl):",
+                                         default), chosen)
+
+    @work(exclusive=True, group="query", exit_on_error=False)
+    async def export(self, statement: Statement, path: Path) -> None:
+        """Stream the result into the file, showing bytes (and rows) as they are written."""
+        await self._close_events()
+        self.running = True
+        self._started = time.monotonic()
+
+        def progress(written: int, rows: int | None) -> None:
+            counted = f", {rows} rows" if rows is not None else ""
+            self._status = f"exporting to {path.name}: {written / 1e6:.1f} MB{counted}"
+
+        try:
+            report = await export_result(self.session, statement, path, progress)
+        except QueryError as error:
+            self._show_error(error)
+            return
+        finally:
+            self.running = False
+        counted = f"{report.rows} rows, " if report.rows is not None else ""
+        self._status = (f"exported {counted}{report.bytes_written / 1e6:.1f} MB to {path} "
+                        f"in {time.monotonic() - self._started:.1f}s")
+        self.query_one(RichLog).write(self._status)
 
     def action_explain(self, analyze: bool) -> None:
         statement = self._current_statement()
@@ -286,7 +342,9 @@ class QueryScreen(CrestfallScreen):
 
     def _tick(self) -> None:
         status = self.query_one("#query-status", Static)
-        if self.running:
+        if self.running and self._status.startswith("exporting"):
+            status.update(f"{self._status}   {time.monotonic() - self._started:.1f}s")
+        elif self.running:
             status.update(f"running… {time.monotonic() - self._started:.1f}s   "
                           "(escape cancels)")
         else:

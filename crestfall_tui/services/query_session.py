@@ -189,6 +189,22 @@ class QuerySession:
         except psycopg.Error as error:
             raise self._error(statement, error, len(prefix)) from None
 
+    async def copy_json_lines(self, statement: Statement) -> AsyncIterator[str]:
+        """A query's rows as JSON objects (row_to_json), one string a row, streamed by COPY;
+        psycopg's COPY parser undoes COPY's own escaping."""
+        import psycopg
+
+        conn = await self.connection()
+        prefix = "COPY (SELECT row_to_json(q)::text FROM ("
+        command = prefix + statement.text + ") q) TO STDOUT"
+        try:
+            async with conn.cursor() as cursor, cursor.copy(command.encode()) as copy:
+                copy.set_types(["text"])
+                async for (line,) in copy.rows():
+                    yield line
+        except psycopg.Error as error:
+            raise self._error(statement, error, len(prefix)) from None
+
     @staticmethod
     def _declare_prefix_length(conn: psycopg.AsyncConnection[Any], name: str) -> int:
         """Length of what psycopg puts before a server-side cursor's query (DECLARE ... FOR),

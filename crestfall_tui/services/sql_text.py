@@ -72,3 +72,23 @@ def confirmation_reason(statement: Statement) -> str | None:
     if statement.kind == "ALTER" and "DROP" in words:
         return "ALTER ... DROP removes part of the object and its data"
     return None
+
+
+def toggle_comment(lines: list[str]) -> list[str]:
+    """Comment the lines out with `-- ` at their common indent, or, when every non-blank line
+    already is, take the comment marks off."""
+    filled = [line for line in lines if line.strip()]
+    if not filled:
+        return lines
+    if all(line.lstrip().startswith("--") for line in filled):
+        return [_uncomment(line) for line in lines]
+    indent = min(len(line) - len(line.lstrip()) for line in filled)
+    return [line[:indent] + "-- " + line[indent:] if line.strip() else line for line in lines]
+
+
+def _uncomment(line: str) -> str:
+    stripped = line.lstrip()
+    if not stripped.startswith("--"):
+        return line
+    rest = stripped[2:]
+    return line[: len(line) - len(stripped)] + (rest[1:] if rest.startswith(" ") else rest)
