@@ -12,7 +12,7 @@ from textual.widgets import HelpPanel
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.config import StackConfig
-from crestfall_tui.screens import QueryScreen, StackScreen
+from crestfall_tui.screens import ConfirmModal, QueryScreen, StackScreen
 from crestfall_tui.services.query_history import QueryHistory
 from crestfall_tui.services.query_session import QuerySession
 from crestfall_tui.stack.model import StackStatus
@@ -44,13 +44,27 @@ class CrestfallApp(App[None]):
         self.note = note
         postgres = PostgresClient(runtime.db_url, read_only=read_only or stack.read_only)
         self.add_mode("stack", lambda: StackScreen(runtime, postgres, first_status))
-        self.add_mode("query", lambda: QueryScreen(QuerySession(postgres),
+        self.query_session = QuerySession(postgres)
+        self.add_mode("query", lambda: QueryScreen(self.query_session,
                                                    QueryHistory(stack.data_path)))
 
     def on_mount(self) -> None:
         self.switch_mode("stack")
         if self.note:
             self.notify(self.note, title="Runtime", timeout=8)
+
+    async def action_quit(self) -> None:
+        """Quit; with a manual transaction open, ask before it is rolled back."""
+        if not self.query_session.in_transaction:
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmModal("A transaction is open in the Query screen. Quit and "
+                                      "roll it back?", "Quit"), answered)
 
     def action_toggle_help(self) -> None:
         if self.screen.query(HelpPanel):

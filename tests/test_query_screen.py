@@ -125,3 +125,39 @@ async def test_comment_toggle_by_keys(stack: StackUnderTest) -> None:
         editor.selection = Selection((0, 0), (1, 0))
         await pilot.press("ctrl+underscore")
         assert editor.text == "select 1;\nselect 2;\nselect 3;"
+
+
+async def test_manual_transactions(stack: StackUnderTest) -> None:
+    """ctrl+t: writes wait for ctrl+o (commit) or vanish with ctrl+b; quit asks while open."""
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        conn.execute("drop table if exists txn_t; create table txn_t (v int)")
+
+    def committed() -> int:
+        with psycopg.connect(stack.conninfo) as conn:
+            row = conn.execute("select count(*) from txn_t").fetchone()
+            return int(row[0]) if row else -1
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "insert into txn_t values (1)")
+        screen = app.screen
+        assert isinstance(screen, QueryScreen)
+        await pilot.press("ctrl+t")
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: "INSERT 0 1" in log_text(app))
+        assert screen.session.in_transaction and committed() == 0
+        assert "TRANSACTION OPEN" in str(screen.query_one(TextArea).border_subtitle)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: committed() == 1)
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: screen.session.in_transaction)
+        await pilot.press("ctrl+b")
+        await until(pilot, lambda: not screen.session.in_transaction)
+        assert committed() == 1
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: screen.session.in_transaction)
+        await app.run_action("quit")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        assert app.is_running
+    assert committed() == 1  # leaving the app rolled the open transaction back

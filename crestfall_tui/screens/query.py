@@ -58,6 +58,8 @@ class QueryScreen(CrestfallScreen):
 - **f9** runs every statement in the editor
 - **escape** cancels the running statement (the connection stays usable)
 - **ctrl+r** searches the stack's query history and recalls an entry
+- **ctrl+t** switches to manual transactions (and back): statements then join one
+  transaction, **ctrl+o** commits it, **ctrl+b** rolls it back; quitting with it open asks
 - **ctrl+/** comments or uncomments the selected lines
 - **ctrl+s** writes the current query's whole result to a .csv or .jsonl file (streamed)
 - **ctrl+l** shows the plan (EXPLAIN) as a tree, the most expensive node marked;
@@ -80,6 +82,12 @@ class QueryScreen(CrestfallScreen):
         Binding("ctrl+s", "export", "Export",
                 tooltip="Write the query's whole result to a .csv or .jsonl file",
                 id="query.export"),
+        Binding("ctrl+t", "toggle_manual", "Txn mode",
+                tooltip="Switch between autocommit and manual transactions", id="query.txn"),
+        Binding("ctrl+o", "commit", "Commit", tooltip="Commit the open transaction",
+                id="query.commit"),
+        Binding("ctrl+b", "rollback", "Rollback", tooltip="Roll the open transaction back",
+                id="query.rollback"),
         Binding("ctrl+l", "explain(False)", "Explain",
                 tooltip="The statement's plan as a tree", id="query.explain"),
         Binding("ctrl+g", "explain(True)", "Analyze",
@@ -110,6 +118,7 @@ class QueryScreen(CrestfallScreen):
 
     def on_mount(self) -> None:
         self.query_one("#editor").border_title = "SQL"
+        self._show_mode()
         self.query_one("#results").border_title = "Results"
         self.set_interval(0.1, self._tick)
         self.warm_up()
@@ -126,6 +135,10 @@ class QueryScreen(CrestfallScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
             return self.running
+        if action in ("commit", "rollback"):
+            return self.session.manual and not self.running
+        if action == "toggle_manual":
+            return None if self.running else True
         if action in ("run_current", "run_all", "explain", "export"):
             return None if self.running else True
         return True
@@ -139,6 +152,31 @@ class QueryScreen(CrestfallScreen):
 
     def action_run_all(self) -> None:
         self._run_guarded(split_statements(self.query_one(TextArea).text))
+
+    async def action_toggle_manual(self) -> None:
+        await self.session.set_manual(not self.session.manual)
+        self.refresh_bindings()
+        self._show_mode()
+
+    async def action_commit(self) -> None:
+        await self.session.commit()
+        self.query_one(RichLog).write("COMMIT")
+        self._show_mode()
+
+    async def action_rollback(self) -> None:
+        await self.session.rollback()
+        self.query_one(RichLog).write("ROLLBACK")
+        self._show_mode()
+
+    def _show_mode(self) -> None:
+        editor = self.query_one(TextArea)
+        if not self.session.manual:
+            editor.border_subtitle = "autocommit"
+        elif self.session.in_transaction:
+            editor.border_subtitle = "TRANSACTION OPEN: ctrl+o commit, ctrl+b rollback"
+        else:
+            editor.border_subtitle = "manual transactions"
+        editor.set_class(self.session.in_transaction, "-transaction-open")
 
     def action_toggle_comment(self) -> None:
         editor = self.query_one(TextArea)
@@ -264,6 +302,7 @@ class QueryScreen(CrestfallScreen):
                                               error.message))
         finally:
             self.running = False
+            self._show_mode()
             for notice in self.session.notices:
                 log.write(notice)
             self.session.notices.clear()

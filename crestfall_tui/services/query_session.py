@@ -86,6 +86,8 @@ class QuerySession:
     """One connection for one editor: statements run in order, one at a time."""
 
     postgres: PostgresClient
+    manual: bool = False
+    """Manual transactions: statements join one transaction until commit or rollback."""
     text_values: bool = False
     """Load every value as Postgres's own text (t/f, JSON text, '{1,2}') instead of Python
     objects: faster, and what a text table or CSV shows."""
@@ -99,6 +101,7 @@ class QuerySession:
             self._conn = await self.postgres.open()
             self._conn.add_notice_handler(
                 lambda diag: self.notices.append(f"{diag.severity}: {diag.message_primary}"))
+            await self._conn.set_autocommit(not self.manual)
             if self.text_values:
                 from psycopg.types.string import TextLoader
 
@@ -107,6 +110,33 @@ class QuerySession:
                         if oid:
                             self._conn.adapters.register_loader(oid, TextLoader)
         return self._conn
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while a manual transaction is open (statements ran since the last commit)."""
+        conn = self._conn
+        if conn is None or conn.closed:
+            return False
+        from psycopg.pq import TransactionStatus
+
+        return conn.info.transaction_status != TransactionStatus.IDLE
+
+    async def set_manual(self, manual: bool) -> None:
+        """Switch between autocommit and manual transactions (not while one is open)."""
+        if self.in_transaction:
+            raise CrestfallError("a transaction is open: commit or roll it back first",
+                                 title="Transaction")
+        self.manual = manual
+        conn = await self.connection()
+        await conn.set_autocommit(not manual)
+
+    async def commit(self) -> None:
+        if self._conn is not None:
+            await self._conn.commit()
+
+    async def rollback(self) -> None:
+        if self._conn is not None:
+            await self._conn.rollback()
 
     async def warm_up(self) -> None:
         """Open the connection and load the SQL parser before the first run needs them."""
