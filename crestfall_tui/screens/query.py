@@ -34,6 +34,7 @@ from crestfall_tui.services.query_session import (
     RowBatch,
     StatementDone,
 )
+from crestfall_tui.services.run_as import resolve_run_as
 from crestfall_tui.services.sql_text import (
     Statement,
     confirmation_reason,
@@ -58,6 +59,8 @@ class QueryScreen(CrestfallScreen):
 - **f9** runs every statement in the editor
 - **escape** cancels the running statement (the connection stays usable)
 - **ctrl+r** searches the stack's query history and recalls an entry
+- **ctrl+n** runs the following statements as anon, authenticated, service_role or an auth
+  user (by id or email), as PostgREST would: row-level security applies
 - **ctrl+t** switches to manual transactions (and back): statements then join one
   transaction, **ctrl+o** commits it, **ctrl+b** rolls it back; quitting with it open asks
 - **ctrl+/** comments or uncomments the selected lines
@@ -82,6 +85,9 @@ class QueryScreen(CrestfallScreen):
         Binding("ctrl+s", "export", "Export",
                 tooltip="Write the query's whole result to a .csv or .jsonl file",
                 id="query.export"),
+        Binding("ctrl+n", "run_as", "Run as",
+                tooltip="Run as anon, authenticated, service_role or an auth user (RLS applies)",
+                id="query.run_as"),
         Binding("ctrl+t", "toggle_manual", "Txn mode",
                 tooltip="Switch between autocommit and manual transactions", id="query.txn"),
         Binding("ctrl+o", "commit", "Commit", tooltip="Commit the open transaction",
@@ -153,6 +159,22 @@ class QueryScreen(CrestfallScreen):
     def action_run_all(self) -> None:
         self._run_guarded(split_statements(self.query_one(TextArea).text))
 
+    def action_run_as(self) -> None:
+        def answered(answer: str | None) -> None:
+            if answer is not None:
+                self.change_run_as(answer)
+
+        current = self.session.run_as.label if self.session.run_as else ""
+        self.app.push_screen(PromptModal(
+            "Run as (empty: the superuser; anon, authenticated, service_role, or an auth "
+            "user's id or email):", current), answered)
+
+    @work(group="run-as", exit_on_error=False)
+    async def change_run_as(self, answer: str) -> None:
+        conn = await self.session.connection()
+        self.session.run_as = await resolve_run_as(conn, answer.split(" (")[0])
+        self._show_mode()
+
     async def action_toggle_manual(self) -> None:
         await self.session.set_manual(not self.session.manual)
         self.refresh_bindings()
@@ -170,12 +192,13 @@ class QueryScreen(CrestfallScreen):
 
     def _show_mode(self) -> None:
         editor = self.query_one(TextArea)
+        who = f"as {self.session.run_as.label} · " if self.session.run_as else ""
         if not self.session.manual:
-            editor.border_subtitle = "autocommit"
+            editor.border_subtitle = f"{who}autocommit"
         elif self.session.in_transaction:
-            editor.border_subtitle = "TRANSACTION OPEN: ctrl+o commit, ctrl+b rollback"
+            editor.border_subtitle = f"{who}TRANSACTION OPEN: ctrl+o commit, ctrl+b rollback"
         else:
-            editor.border_subtitle = "manual transactions"
+            editor.border_subtitle = f"{who}manual transactions"
         editor.set_class(self.session.in_transaction, "-transaction-open")
 
     def action_toggle_comment(self) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crestfall_tui.services.query_session import QuerySession
+from crestfall_tui.services.run_as import enter_role
 from crestfall_tui.services.sql_text import Statement
 
 
@@ -51,6 +52,8 @@ async def explain(session: QuerySession, statement: Statement, *, analyze: bool)
     conn = await session.connection()
     try:
         async with conn.transaction(force_rollback=True), conn.cursor() as cursor:
+            if session.run_as is not None:
+                await enter_role(conn, session.run_as)
             await cursor.execute((prefix + statement.text).encode())
             row = await cursor.fetchone()
     except psycopg.Error as error:

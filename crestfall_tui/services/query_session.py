@@ -11,11 +11,13 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
+from crestfall_tui.services.run_as import RunAs, enter_role
 from crestfall_tui.services.sql_text import Statement, split_statements
 
 if TYPE_CHECKING:
@@ -88,6 +90,8 @@ class QuerySession:
     postgres: PostgresClient
     manual: bool = False
     """Manual transactions: statements join one transaction until commit or rollback."""
+    run_as: RunAs | None = None
+    """Run statements as this role or auth user (row-level security applies)."""
     text_values: bool = False
     """Load every value as Postgres's own text (t/f, JSON text, '{1,2}') instead of Python
     objects: faster, and what a text table or CSV shows."""
@@ -175,6 +179,8 @@ class QuerySession:
                 name = f"crestfall_query_{next(self._names)}"
                 offset = self._declare_prefix_length(conn, name)
                 async with conn.transaction():
+                    if self.run_as is not None:
+                        await enter_role(conn, self.run_as)
                     cursor = conn.cursor(name=name)
                     await cursor.execute(statement.text.encode())
                     yield ResultStarted(statement, self._columns(conn, cursor.description))
@@ -188,19 +194,30 @@ class QuerySession:
                 yield StatementDone(statement, f"SELECT {total}", total,
                                     time.monotonic() - started)
                 return
-            plain = conn.cursor()
-            await plain.execute(statement.text.encode())
-            total = plain.rowcount
-            if plain.description is not None:
-                yield ResultStarted(statement, self._columns(conn, plain.description))
-                total = 0
-                while rows := await plain.fetchmany(fetch_size):
-                    total += len(rows)
-                    yield RowBatch(rows)
+            async with self._role_scope(conn):
+                plain = conn.cursor()
+                await plain.execute(statement.text.encode())
+                total = plain.rowcount
+                if plain.description is not None:
+                    yield ResultStarted(statement, self._columns(conn, plain.description))
+                    total = 0
+                    while rows := await plain.fetchmany(fetch_size):
+                        total += len(rows)
+                        yield RowBatch(rows)
             yield StatementDone(statement, plain.statusmessage or "", max(total, 0),
                                 time.monotonic() - started)
         except psycopg.Error as error:
             raise self._error(statement, error, offset) from None
+
+    @asynccontextmanager
+    async def _role_scope(self, conn: psycopg.AsyncConnection[Any]) -> AsyncIterator[None]:
+        """With a role to run as: a transaction holding it (SET LOCAL lasts as long)."""
+        if self.run_as is None:
+            yield
+            return
+        async with conn.transaction():
+            await enter_role(conn, self.run_as)
+            yield
 
     async def copy_csv(self, statement: Statement) -> AsyncIterator[bytes]:
         """A query's whole result as CSV with a header, streamed by COPY: NULL stays an
@@ -213,7 +230,8 @@ class QuerySession:
         command = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(
             sql.SQL(statement.text))  # the user's own SQL, run as it is
         try:
-            async with conn.cursor() as cursor, cursor.copy(command) as copy:
+            async with self._role_scope(conn), conn.cursor() as cursor, \
+                    cursor.copy(command) as copy:
                 async for chunk in copy:
                     yield bytes(chunk)
         except psycopg.Error as error:
@@ -228,7 +246,8 @@ class QuerySession:
         prefix = "COPY (SELECT row_to_json(q)::text FROM ("
         command = prefix + statement.text + ") q) TO STDOUT"
         try:
-            async with conn.cursor() as cursor, cursor.copy(command.encode()) as copy:
+            async with self._role_scope(conn), conn.cursor() as cursor, \
+                    cursor.copy(command.encode()) as copy:
                 copy.set_types(["text"])
                 async for (line,) in copy.rows():
                     yield line
