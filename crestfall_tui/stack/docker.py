@@ -379,15 +379,9 @@ class DockerRuntime(Runtime):
             pass
 
     def _initialise_db(self, progress: ProgressCallback) -> None:
-        from crestfall_tui.stack.init_sql import apply_init_sql
+        from crestfall_tui.stack.init_sql import initialise_db
 
-        report = apply_init_sql(self.db_url(), self.secrets)
-        if report.applied:
-            progress(Progress("db", ServiceState.HEALTHY,
-                              f"ran init scripts: {', '.join(report.applied)}"))
-        if report.missing_extensions:
-            progress(Progress("db", ServiceState.HEALTHY, "extensions not available here: "
-                              f"{', '.join(report.missing_extensions)}"))
+        initialise_db(self.db_url(), self.secrets, progress)
 
     def _probe(self, service: str) -> Probe:
         secrets = self.secrets

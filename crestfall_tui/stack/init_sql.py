@@ -16,6 +16,7 @@ from psycopg import sql
 from crestfall_tui.errors import ServiceError
 from crestfall_tui.queries import query
 from crestfall_tui.resources import init_sql_files
+from crestfall_tui.stack.model import Progress, ProgressCallback, ServiceState
 from crestfall_tui.stack.secrets import StackSecrets
 
 
@@ -57,6 +58,17 @@ def apply_init_sql(conninfo: str, secrets: StackSecrets) -> InitReport:
     except psycopg.OperationalError as error:
         raise ServiceError("db", f"cannot run the init scripts: {error}") from None
     return InitReport(applied=tuple(applied), missing_extensions=tuple(missing))
+
+
+def initialise_db(conninfo: str, secrets: StackSecrets, progress: ProgressCallback) -> None:
+    """Bring the database up to date after a start, and say what was done."""
+    report = apply_init_sql(conninfo, secrets)
+    if report.applied:
+        progress(Progress("db", ServiceState.HEALTHY,
+                          f"ran init scripts: {', '.join(report.applied)}"))
+    if report.missing_extensions:
+        progress(Progress("db", ServiceState.HEALTHY, "extensions not available here: "
+                          f"{', '.join(report.missing_extensions)}"))
 
 
 def _set_login_passwords(conn: psycopg.Connection[tuple[object, ...]],

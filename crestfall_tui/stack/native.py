@@ -185,12 +185,6 @@ class NativeRuntime(Runtime):
         progress(Progress(service.name, ServiceState.HEALTHY, f"healthy{version}"))
 
     def _initialise_db(self, progress: ProgressCallback) -> None:
-        from crestfall_tui.stack.init_sql import apply_init_sql  # lazy: off the first frame
+        from crestfall_tui.stack.init_sql import initialise_db  # lazy: off the first frame
 
-        report = apply_init_sql(self.db.conninfo(), self.secrets)
-        if report.applied:
-            progress(Progress("db", ServiceState.HEALTHY,
-                              f"ran init scripts: {', '.join(report.applied)}"))
-        if report.missing_extensions:
-            progress(Progress("db", ServiceState.HEALTHY, "extensions not available here: "
-                              f"{', '.join(report.missing_extensions)}"))
+        initialise_db(self.db.conninfo(), self.secrets, progress)
