@@ -15,6 +15,7 @@ from crestfall_tui.config import StackConfig
 from crestfall_tui.screens import ConfirmModal, QueryScreen, StackScreen
 from crestfall_tui.services.query_history import QueryHistory
 from crestfall_tui.services.query_session import QuerySession
+from crestfall_tui.services.snippets import Snippets
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
 
@@ -46,7 +47,8 @@ class CrestfallApp(App[None]):
         self.add_mode("stack", lambda: StackScreen(runtime, postgres, first_status))
         self.query_session = QuerySession(postgres)
         self.add_mode("query", lambda: QueryScreen(self.query_session,
-                                                   QueryHistory(stack.data_path)))
+                                                   QueryHistory(stack.data_path),
+                                                   Snippets(stack.data_path)))
 
     def on_mount(self) -> None:
         self.switch_mode("stack")
@@ -79,6 +81,15 @@ class CrestfallApp(App[None]):
             yield SystemCommand("Stack: stop", "Stop every service", screen.action_stop)
             yield SystemCommand("Stack: restart selected service",
                                 "Restart the service under the cursor", screen.action_restart)
+        if isinstance(screen, QueryScreen):
+            yield SystemCommand("Query: open a .sql file", "Load a file into the editor",
+                                screen.action_open_file)
+            yield SystemCommand("Query: save the editor to a .sql file", "Write the editor out",
+                                screen.action_save_file)
+            yield SystemCommand("Query: save as a snippet", "Name the editor's SQL for later",
+                                screen.action_save_snippet)
+            yield SystemCommand("Query: insert a snippet", "Pick a saved snippet",
+                                screen.action_snippets)
         if isinstance(screen, StackScreen):
             yield SystemCommand("Stack: refresh", "Probe every service now",
                                 screen.action_refresh)

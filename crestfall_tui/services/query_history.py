@@ -62,3 +62,11 @@ class QueryHistory:
             if needle in entry.text.lower():
                 found.append(entry)
         return found
+
+
+def history_label(entry: HistoryEntry) -> str:
+    """One line for a list of past runs: when, how long, outcome, the SQL."""
+    first = " ".join(entry.text.split())[:100]
+    outcome = f"{entry.rows} rows" if entry.ok and entry.rows is not None else (
+        "ok" if entry.ok else f"error: {entry.error or ''}"[:40])
+    return f"{entry.ran_at[:19].replace('T', ' ')}  {entry.duration_s:7.3f}s  {outcome:<16} {first}"

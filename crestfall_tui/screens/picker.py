@@ -1,0 +1,83 @@
+"""Pick one of many (past queries, snippets): type to filter, enter chooses, escape closes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+Choice = tuple[str, str]
+"""What the list shows, and what choosing it returns."""
+
+
+class PickerModal(ModalScreen[str | None]):
+    """Choices from `load(search)`, read in a thread; dismisses with the chosen value."""
+
+    DEFAULT_CSS = """
+    PickerModal { align: center middle; }
+    PickerModal > Vertical {
+        width: 90%; height: 80%; border: thick $accent; background: $surface; padding: 0 1;
+    }
+    PickerModal OptionList { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close", id="picker.close"),
+        Binding("slash", "focus_search", "Search", id="picker.search"),
+    ]
+
+    def __init__(self, title: str, load: Callable[[str], list[Choice]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.load_choices = load
+        self._shown: list[Choice] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{self.title_text}: type to filter, enter chooses, escape closes")
+            yield Input(placeholder="search", id="picker-search")
+            yield OptionList(id="picker-list")
+
+    def on_mount(self) -> None:
+        self.load("")
+
+    def action_focus_search(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Changed)
+    def filter(self, event: Input.Changed) -> None:
+        self.load(event.value)
+
+    @on(Input.Submitted)
+    def take_first(self) -> None:
+        if self._shown:
+            self.dismiss(self._shown[0][1])
+
+    @on(OptionList.OptionSelected)
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self._shown[event.option_index][1])
+
+    class Loaded(Message):
+        """The choices that match the search."""
+
+        def __init__(self, choices: list[Choice]) -> None:
+            super().__init__()
+            self.choices = choices
+
+    @work(thread=True, exclusive=True, group="picker", exit_on_error=False)
+    def load(self, search: str) -> None:
+        """Read the choices (file I/O, so a thread) and post what matches."""
+        self.post_message(self.Loaded(self.load_choices(search)))
+
+    @on(Loaded)
+    def show(self, message: Loaded) -> None:
+        self._shown = message.choices
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(label) for label, _ in message.choices])
