@@ -17,16 +17,14 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Header, RichLog, Static, TextArea
 from textual.widgets.text_area import Selection
 
-from crestfall_tui.errors import CrestfallError
-from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.screens.cell import CellModal
 from crestfall_tui.screens.confirm import ConfirmModal
-from crestfall_tui.screens.picker import PickerModal
 from crestfall_tui.screens.plan import PlanModal
 from crestfall_tui.screens.prompt import PromptModal
+from crestfall_tui.screens.query_library import QueryLibrary
 from crestfall_tui.services.explain import explain
 from crestfall_tui.services.export import export_result
-from crestfall_tui.services.query_history import HistoryEntry, QueryHistory, history_label
+from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
 from crestfall_tui.services.query_session import (
     QueryError,
     QueryEvent,
@@ -50,7 +48,7 @@ FIRST_BATCHES = 3
 """Batches taken at once (the first is a screenful); the rest come as the grid asks."""
 
 
-class QueryScreen(CrestfallScreen):
+class QueryScreen(QueryLibrary):
     """Write SQL, run it, read the rows as they arrive."""
 
     CSS_PATH = "query.tcss"
@@ -111,11 +109,8 @@ class QueryScreen(CrestfallScreen):
 
     def __init__(self, session: QuerySession, history: QueryHistory,
                  snippets: Snippets) -> None:
-        super().__init__()
+        super().__init__(history, snippets)
         self.session = session
-        self.history = history
-        self.snippets = snippets
-        self.file: Path | None = None
         self._events: AsyncIterator[QueryEvent] | None = None
         self._lock = asyncio.Lock()
         self._started = 0.0
@@ -285,75 +280,6 @@ class QueryScreen(CrestfallScreen):
             found = split_statements(editor.selected_text)
             return found[0] if found else None
         return statement_at(editor.text, _offset(editor.text, editor.cursor_location))
-
-    def action_history(self) -> None:
-        def load(search: str) -> list[tuple[str, str]]:
-            return [(history_label(entry), entry.text)
-                    for entry in self.history.entries(search)]
-
-        self.app.push_screen(PickerModal("Query history", load), self._put_in_editor)
-
-    def action_snippets(self) -> None:
-        def load(search: str) -> list[tuple[str, str]]:
-            return [(f"{name}:  {' '.join(text.split())[:90]}", text)
-                    for name, text in self.snippets.all(search).items()]
-
-        self.app.push_screen(PickerModal("Snippets", load), self._put_in_editor)
-
-    def action_save_snippet(self) -> None:
-        text = self.query_one(TextArea).selected_text or self.query_one(TextArea).text
-        if not text.strip():
-            return
-
-        def named(name: str | None) -> None:
-            if name:
-                self.snippets.save(name, text)
-                self.notify(f"saved snippet {name!r}", timeout=3)
-
-        self.app.push_screen(PromptModal("Save the editor's SQL (or the selection) as the "
-                                         "snippet named:"), named)
-
-    def action_open_file(self) -> None:
-        def chosen(path: str | None) -> None:
-            if path:
-                self.open_file(Path(path).expanduser())
-
-        self.app.push_screen(PromptModal("Open the .sql file:", str(self.file or "")), chosen)
-
-    @work(group="file", exit_on_error=False)
-    async def open_file(self, path: Path) -> None:
-        try:
-            text = await asyncio.to_thread(path.read_text, encoding="utf-8")
-        except OSError as error:
-            raise CrestfallError(f"cannot open {path}: {error.strerror}", title="Open") from None
-        except UnicodeDecodeError:
-            raise CrestfallError(f"cannot open {path}: it is not UTF-8 text",
-                                 title="Open") from None
-        self.file = path
-        self._put_in_editor(text)
-
-    def action_save_file(self) -> None:
-        def chosen(path: str | None) -> None:
-            if path:
-                self.save_file(Path(path).expanduser(), self.query_one(TextArea).text)
-
-        self.app.push_screen(PromptModal("Save the editor to the .sql file:",
-                                         str(self.file or Path.cwd() / "query.sql")), chosen)
-
-    @work(group="file", exit_on_error=False)
-    async def save_file(self, path: Path, text: str) -> None:
-        try:
-            await asyncio.to_thread(path.write_text, text, encoding="utf-8")
-        except OSError as error:
-            raise CrestfallError(f"cannot save {path}: {error.strerror}", title="Save") from None
-        self.file = path
-        self.notify(f"saved {path}", timeout=3)
-
-    def _put_in_editor(self, text: str | None) -> None:
-        if text is not None:
-            editor = self.query_one(TextArea)
-            editor.text = text
-            editor.focus()
 
     async def action_cancel(self) -> None:
         await self.session.cancel()
