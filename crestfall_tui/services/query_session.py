@@ -175,6 +175,7 @@ class QuerySession:
         started = time.monotonic()
         offset = 0
         try:
+            await self._leave_stray_transaction(conn)
             if statement.streams:
                 name = f"crestfall_query_{next(self._names)}"
                 offset = self._declare_prefix_length(conn, name)
@@ -208,6 +209,15 @@ class QuerySession:
                                 time.monotonic() - started)
         except psycopg.Error as error:
             raise self._error(statement, error, offset) from None
+
+    async def _leave_stray_transaction(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """In autocommit mode nothing may still be open from before (a cancel that reached
+        the server as a failed statement was being rolled back, say): roll it back."""
+        from psycopg.pq import TransactionStatus
+
+        if not self.manual and conn.info.transaction_status in (
+                TransactionStatus.INTRANS, TransactionStatus.INERROR):
+            await conn.rollback()
 
     @asynccontextmanager
     async def _role_scope(self, conn: psycopg.AsyncConnection[Any]) -> AsyncIterator[None]:
