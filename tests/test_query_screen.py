@@ -12,6 +12,15 @@ from tests.helpers import StackUnderTest
 from tests.test_stack_screen import until
 
 
+def current_grid(app: CrestfallApp) -> ResultGrid:
+    """The grid of the active result tab (tabs are replaced when a run starts)."""
+    from textual.widgets import TabbedContent
+
+    pane = app.screen.query_one(TabbedContent).active_pane
+    assert pane is not None
+    return pane.query_one(ResultGrid)
+
+
 def log_text(app: CrestfallApp) -> str:
     return "\n".join(str(line.text) for line in app.screen.query_one(RichLog).lines)
 
@@ -29,8 +38,8 @@ async def test_rows_stream_in_and_more_come_on_scroll(stack: StackUnderTest) -> 
         await open_query(stack, app, "select g, null::text as n from generate_series(1, 50000) g")
         assert isinstance(app.screen, QueryScreen)
         await pilot.press("ctrl+j")
-        grid = app.screen.query_one(ResultGrid)
-        await until(pilot, lambda: grid.row_count >= 1000)
+        await until(pilot, lambda: current_grid(app).row_count >= 1000)
+        grid = current_grid(app)
         assert grid.columns == ["g", "n"] and grid.rows[0] == (1, None)
         assert grid.row_count < 50000 and not grid.complete  # the rest waits on the server
         grid.focus()
@@ -86,8 +95,7 @@ async def test_escape_cancels_and_the_session_goes_on(stack: StackUnderTest) -> 
         assert not screen.running
         screen.query_one(TextArea).text = "select 'after' as a"
         await pilot.press("ctrl+j")
-        grid = screen.query_one(ResultGrid)
-        await until(pilot, lambda: grid.rows == [("after",)])
+        await until(pilot, lambda: current_grid(app).rows == [("after",)])
 
 
 async def test_open_and_copy_cells(stack: StackUnderTest) -> None:
@@ -98,8 +106,9 @@ async def test_open_and_copy_cells(stack: StackUnderTest) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await open_query(stack, app, """select '{"a": [1, 2]}'::jsonb as j, 'x' as t""")
         await pilot.press("ctrl+j")
-        grid = app.screen.query_one(ResultGrid)
-        await until(pilot, lambda: grid.complete and grid.row_count == 1)
+        await until(pilot, lambda: current_grid(app).complete
+                    and current_grid(app).row_count == 1)
+        grid = current_grid(app)
         grid.focus()
         await pilot.press("enter")
         assert isinstance(app.screen, CellModal)
@@ -161,3 +170,20 @@ async def test_manual_transactions(stack: StackUnderTest) -> None:
         await pilot.press("n")
         assert app.is_running
     assert committed() == 1  # leaving the app rolled the open transaction back
+
+
+async def test_each_statement_gets_its_own_result_tab(stack: StackUnderTest) -> None:
+    """f9 on several statements: one tab per result, the last one active; tags in the log."""
+    from textual.widgets import TabbedContent
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select 1 as a; create temp table tabs_t (v int); "
+                                     "select 2 as b; select 3 as c")
+        await pilot.press("f9")
+        await until(pilot, lambda: "SELECT 1" in log_text(app) and not app.screen.running)
+        tabs = app.screen.query_one(TabbedContent)
+        grids = list(app.screen.query(ResultGrid))
+        assert [g.rows for g in grids] == [[(1,)], [(2,)], [(3,)]]
+        assert tabs.active == "result-3" and current_grid(app).columns == ["c"]
+        assert "CREATE TABLE" in log_text(app)

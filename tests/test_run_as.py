@@ -12,7 +12,7 @@ from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.query_session import QuerySession, RowBatch
 from crestfall_tui.services.run_as import resolve_run_as
 from tests.helpers import StackUnderTest
-from tests.test_query_screen import open_query
+from tests.test_query_screen import current_grid, open_query
 from tests.test_stack_screen import until
 
 ALICE = "00000000-0000-0000-0000-0000000000a1"
@@ -71,8 +71,6 @@ async def test_roles_and_users_see_what_rls_allows(stack: StackUnderTest) -> Non
 
 async def test_run_as_by_keys(stack: StackUnderTest) -> None:
     """ctrl+n, an email, enter: the next run sees only that user's rows."""
-    from crestfall_tui.widgets import ResultGrid
-
     app = CrestfallApp(stack.stack, stack.runtime)
     async with app.run_test(size=(120, 36)) as pilot:
         await open_query(stack, app, "select body from notes order by body")
@@ -83,5 +81,5 @@ async def test_run_as_by_keys(stack: StackUnderTest) -> None:
         await until(pilot, lambda: "bob@example.com" in str(
             app.screen.query_one(TextArea).border_subtitle))
         await pilot.press("ctrl+j")
-        grid = app.screen.query_one(ResultGrid)
-        await until(pilot, lambda: grid.complete and grid.rows == [("bob note",)])
+        await until(pilot, lambda: current_grid(app).complete
+                    and current_grid(app).rows == [("bob note",)])

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, RichLog, Static, TextArea
+from textual.widgets import Footer, Header, RichLog, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
 from crestfall_tui.screens.cell import CellModal
@@ -46,6 +46,8 @@ from crestfall_tui.widgets.result_grid import ResultGrid, value_text
 
 FIRST_BATCHES = 3
 """Batches taken at once (the first is a screenful); the rest come as the grid asks."""
+EARLIER_BATCHES = 20
+"""Of a statement that is not the last one run, the rows kept in its tab (20 x 500)."""
 
 
 class QueryScreen(QueryLibrary):
@@ -113,6 +115,9 @@ class QueryScreen(QueryLibrary):
         self.session = session
         self._events: AsyncIterator[QueryEvent] | None = None
         self._lock = asyncio.Lock()
+        self._tabs = 0
+        self._grid: ResultGrid | None = None
+        """The grid of the statement whose rows are coming in."""
         self._started = 0.0
         self._status = "ready"
 
@@ -122,7 +127,8 @@ class QueryScreen(QueryLibrary):
             yield TextArea(language="sql", id="editor", show_line_numbers=True,
                            soft_wrap=False, tab_behavior="focus")
             yield Static("ready", id="query-status")
-            yield ResultGrid(id="results")
+            with TabbedContent(id="results"), TabPane("Result", id="result-0"):
+                yield ResultGrid()
             yield RichLog(id="query-log", markup=False, wrap=True, max_lines=500)
         yield Footer()
 
@@ -308,11 +314,23 @@ class QueryScreen(QueryLibrary):
         self.running = True
         self._started = time.monotonic()
         try:
+            await self.query_one(TabbedContent).clear_panes()
+            self._tabs = 0
             for index, statement in enumerate(statements):
                 async with self._lock:
                     self._events = self.session.run(statement)
-                last = index == len(statements) - 1
-                await self._pull(FIRST_BATCHES if last else None)
+                    self._grid = None
+                if index == len(statements) - 1:
+                    await self._pull(FIRST_BATCHES)
+                else:
+                    # One connection runs one statement at a time: earlier results keep
+                    # their first rows, and the next statement starts.
+                    await self._pull(EARLIER_BATCHES)
+                    if self._events is not None and self._grid is not None:
+                        self._grid.finish()
+                        log.write(f"showing the first {self._grid.row_count} rows of "
+                                  f"statement {index + 1}; run it alone to page through all")
+                    await self._close_events()
         except QueryError as error:
             self._show_error(error)
             self.history.add(HistoryEntry.now(error.statement.text,
@@ -350,7 +368,6 @@ class QueryScreen(QueryLibrary):
     async def _pull(self, batches: int | None) -> None:
         """Take events of the current statement until `batches` batches arrived (all when
         None) or it is done."""
-        grid = self.query_one(ResultGrid)
         async with self._lock:
             taken = 0
             while self._events is not None and (batches is None or taken < batches):
@@ -360,20 +377,32 @@ class QueryScreen(QueryLibrary):
                     self._events = None
                     break
                 if isinstance(event, ResultStarted):
-                    grid.start([c.name for c in event.columns])
-                elif isinstance(event, RowBatch):
-                    grid.add_rows(event.rows)
+                    self._grid = await self._new_result_tab(event.statement)
+                    self._grid.start([c.name for c in event.columns])
+                elif isinstance(event, RowBatch) and self._grid is not None:
+                    self._grid.add_rows(event.rows)
                     taken += 1
                     if taken == 1:
                         await asyncio.sleep(0)  # let the first rows paint before the next
                 elif isinstance(event, StatementDone):
-                    grid.finish()
+                    if self._grid is not None:
+                        self._grid.finish()
                     self.history.add(HistoryEntry.now(event.statement.text, event.elapsed_s,
                                                       event.rowcount))
                     self._status = f"{event.status} in {event.elapsed_s:.3f}s"
                     self.query_one(RichLog).write(f"{event.status}  ({event.elapsed_s:.3f}s)")
-            if self._events is not None:
-                self._status = f"{grid.row_count} rows so far; scroll for more"
+            if self._events is not None and self._grid is not None:
+                self._status = f"{self._grid.row_count} rows so far; scroll for more"
+
+    async def _new_result_tab(self, statement: Statement) -> ResultGrid:
+        """A tab for one statement's rows, made the active one."""
+        self._tabs += 1
+        tabs = self.query_one(TabbedContent)
+        grid = ResultGrid()
+        title = f"{self._tabs}: {' '.join(statement.text.split())[:24]}"
+        await tabs.add_pane(TabPane(title, grid, id=f"result-{self._tabs}"))
+        tabs.active = f"result-{self._tabs}"
+        return grid
 
     async def _close_events(self) -> None:
         async with self._lock:
