@@ -187,3 +187,20 @@ async def test_each_statement_gets_its_own_result_tab(stack: StackUnderTest) -> 
         assert [g.rows for g in grids] == [[(1,)], [(2,)], [(3,)]]
         assert tabs.active == "result-3" and current_grid(app).columns == ["c"]
         assert "CREATE TABLE" in log_text(app)
+
+
+async def test_editor_keeps_indent_and_marks_the_statement(stack: StackUnderTest) -> None:
+    """enter keeps the line's indentation; the title names the statement under the cursor."""
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select 1;\nselect\n  2,\n  3;\nselect 4;")
+        editor = app.screen.query_one(TextArea)
+        editor.focus()
+        editor.move_cursor((2, 3))
+        await until(pilot, lambda: "statement 2 of 3, lines 2-4" in str(editor.border_title))
+        editor.move_cursor((4, 0))
+        await until(pilot, lambda: "statement 3 of 3, line 5" in str(editor.border_title))
+        editor.text = "select a,"
+        editor.move_cursor((0, 9))
+        await pilot.press("enter", "space", "space", "b", "enter", "c")
+        assert editor.text == "select a,\n  b\n  c"

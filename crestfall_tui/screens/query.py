@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Footer, Header, RichLog, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
@@ -43,6 +44,7 @@ from crestfall_tui.services.sql_text import (
     toggle_comment,
 )
 from crestfall_tui.widgets.result_grid import ResultGrid, value_text
+from crestfall_tui.widgets.sql_editor import SqlEditor
 
 FIRST_BATCHES = 3
 """Batches taken at once (the first is a screenful); the rest come as the grid asks."""
@@ -116,6 +118,7 @@ class QueryScreen(QueryLibrary):
         self._events: AsyncIterator[QueryEvent] | None = None
         self._lock = asyncio.Lock()
         self._tabs = 0
+        self._mark_timer: Timer | None = None
         self._grid: ResultGrid | None = None
         """The grid of the statement whose rows are coming in."""
         self._started = 0.0
@@ -124,13 +127,33 @@ class QueryScreen(QueryLibrary):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="query-body"):
-            yield TextArea(language="sql", id="editor", show_line_numbers=True,
-                           soft_wrap=False, tab_behavior="focus")
+            yield SqlEditor(id="editor")
             yield Static("ready", id="query-status")
             with TabbedContent(id="results"), TabPane("Result", id="result-0"):
                 yield ResultGrid()
             yield RichLog(id="query-log", markup=False, wrap=True, max_lines=500)
         yield Footer()
+
+    @on(TextArea.SelectionChanged, "#editor")
+    def cursor_moved(self) -> None:
+        # Parsing the buffer on every key would lag on long scripts; mark after a pause.
+        if self._mark_timer is not None:
+            self._mark_timer.stop()
+        self._mark_timer = self.set_timer(0.2, self._mark_statement)
+
+    def _mark_statement(self) -> None:
+        """Name the statement under the cursor, and its lines, in the editor's title."""
+        editor = self.query_one(TextArea)
+        statements = split_statements(editor.text)
+        current = statement_at(editor.text, _offset(editor.text, editor.cursor_location))
+        if current is None:
+            editor.border_title = "SQL"
+            return
+        number = statements.index(current) + 1
+        first = editor.text.count("\n", 0, current.start) + 1
+        last = editor.text.count("\n", 0, current.end) + 1
+        lines = f"line {first}" if first == last else f"lines {first}-{last}"
+        editor.border_title = f"SQL · statement {number} of {len(statements)}, {lines}"
 
     def on_mount(self) -> None:
         self.query_one("#editor").border_title = "SQL"

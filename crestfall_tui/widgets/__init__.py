@@ -4,5 +4,6 @@ from crestfall_tui.widgets.connection_list import ConnectionList
 from crestfall_tui.widgets.extension_list import ExtensionList
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.service_table import ServiceTable
+from crestfall_tui.widgets.sql_editor import SqlEditor
 
-__all__ = ["ConnectionList", "ExtensionList", "ResultGrid", "ServiceTable"]
+__all__ = ["ConnectionList", "ExtensionList", "ResultGrid", "ServiceTable", "SqlEditor"]
