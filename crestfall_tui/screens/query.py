@@ -20,9 +20,11 @@ from textual.widgets.text_area import Selection
 
 from crestfall_tui.screens.cell import CellModal
 from crestfall_tui.screens.confirm import ConfirmModal
+from crestfall_tui.screens.picker import PickerModal
 from crestfall_tui.screens.plan import PlanModal
 from crestfall_tui.screens.prompt import PromptModal
 from crestfall_tui.screens.query_library import QueryLibrary
+from crestfall_tui.services.completion import Catalog, complete, load_catalog, word_at
 from crestfall_tui.services.explain import explain
 from crestfall_tui.services.export import export_result
 from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
@@ -59,6 +61,8 @@ class QueryScreen(QueryLibrary):
     AUTO_FOCUS = "#editor"
     HELP = """\
 ## Query
+- **ctrl+space** completes the word at the cursor: relations after FROM/JOIN, columns after
+  `alias.` or `table.`, otherwise keywords, columns of the statement's tables, functions
 - **ctrl+j** runs the statement under the cursor (or the selected text)
 - **f9** runs every statement in the editor
 - **escape** cancels the running statement (the connection stays usable)
@@ -82,6 +86,9 @@ class QueryScreen(QueryLibrary):
                 id="query.run", priority=True),
         Binding("f9", "run_all", "Run all", tooltip="Run every statement in the editor",
                 id="query.run_all"),
+        Binding("ctrl+space,ctrl+@", "complete", "Complete", priority=True,
+                tooltip="Complete the word at the cursor: tables, columns, keywords",
+                id="query.complete"),
         Binding("escape", "cancel", "Cancel", tooltip="Cancel the running statement",
                 id="query.cancel"),
         Binding("ctrl+r", "history", "History", tooltip="Search past queries and recall one",
@@ -119,6 +126,8 @@ class QueryScreen(QueryLibrary):
         self._lock = asyncio.Lock()
         self._tabs = 0
         self._mark_timer: Timer | None = None
+        self._catalog: Catalog | None = None
+        """Relations, columns and functions for completion; dropped after DDL."""
         self._grid: ResultGrid | None = None
         """The grid of the statement whose rows are coming in."""
         self._started = 0.0
@@ -233,6 +242,41 @@ class QueryScreen(QueryLibrary):
         else:
             editor.border_subtitle = f"{who}manual transactions"
         editor.set_class(self.session.in_transaction, "-transaction-open")
+
+    def action_complete(self) -> None:
+        editor = self.query_one(TextArea)
+        offset = _offset(editor.text, editor.cursor_location)
+        current = statement_at(editor.text, offset)
+        start = current.start if current is not None and current.start <= offset else 0
+        statement = editor.text[start:max(offset, current.end if current else offset)]
+        self.show_completions(editor.text[start:offset], statement)
+
+    @work(exclusive=True, group="complete", exit_on_error=False)
+    async def show_completions(self, before: str, statement: str) -> None:
+        if self._catalog is None:
+            async with self._lock:
+                self._catalog = await load_catalog(await self.session.connection())
+        candidates = complete(before, statement, self._catalog)
+        partial = word_at(before).rpartition(".")[2]
+        if not candidates:
+            self.notify("nothing to complete here", timeout=2)
+        elif len(candidates) == 1:
+            self._insert_completion(partial, candidates[0])
+        else:
+            def load(search: str) -> list[tuple[str, str]]:
+                return [(c, c) for c in candidates if search.lower() in c.lower()]
+
+            self.app.push_screen(PickerModal("Complete", load),
+                                 lambda chosen: self._insert_completion(partial, chosen))
+
+    def _insert_completion(self, partial: str, chosen: str | None) -> None:
+        if chosen is None:
+            return
+        editor = self.query_one(TextArea)
+        row, column = editor.cursor_location
+        result = editor.replace(chosen, (row, column - len(partial)), (row, column))
+        editor.move_cursor(result.end_location)
+        editor.focus()
 
     def action_toggle_comment(self) -> None:
         editor = self.query_one(TextArea)
@@ -408,6 +452,8 @@ class QueryScreen(QueryLibrary):
                     if taken == 1:
                         await asyncio.sleep(0)  # let the first rows paint before the next
                 elif isinstance(event, StatementDone):
+                    if event.statement.kind in ("CREATE", "ALTER", "DROP"):
+                        self._catalog = None  # completion reads the catalog again
                     if self._grid is not None:
                         self._grid.finish()
                     self.history.add(HistoryEntry.now(event.statement.text, event.elapsed_s,
