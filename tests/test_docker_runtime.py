@@ -120,13 +120,27 @@ def test_failed_service_shows_logs_and_rolls_back(docker_stack: StackUnderTest) 
     assert runtime.container("search") is None and runtime.container("db") is None
 
 
-def test_auto_picks_docker_when_the_engine_answers(docker_stack: StackUnderTest) -> None:
+def test_auto_picks_docker_when_the_engine_answers(docker_stack: StackUnderTest,
+                                                  tmp_path: object) -> None:
     """runtime = "auto" is docker when an engine answers."""
     from crestfall_tui.config import StackConfig
     from crestfall_tui.stack import choose_runtime
 
-    choice = choose_runtime(StackConfig(name="auto-test", runtime="auto"))
+    choice = choose_runtime(StackConfig(name="auto-test", runtime="auto", exclude=("rest",),
+                                        data_dir=str(tmp_path)))
     assert isinstance(choice.runtime, DockerRuntime) and choice.note == ""
+
+
+def test_auto_runs_natively_when_images_are_missing(docker_stack: StackUnderTest,
+                                                   tmp_path: object) -> None:
+    """An engine that answers but lacks the stack's images: native, and the note says which."""
+    from crestfall_tui.config import StackConfig
+    from crestfall_tui.stack import NativeRuntime, choose_runtime
+
+    choice = choose_runtime(StackConfig(name="auto-test", runtime="auto",
+                                        data_dir=str(tmp_path)))
+    assert isinstance(choice.runtime, NativeRuntime)
+    assert "postgrest/postgrest" in choice.note and "runs natively" in choice.note
 
 
 async def test_studio_deletes_volumes_after_asking(docker_stack: StackUnderTest) -> None:
@@ -159,7 +173,8 @@ def test_auto_keeps_the_runtime_a_stack_was_started_with(tmp_path: object) -> No
     from crestfall_tui.stack import NativeRuntime, choose_runtime
     from crestfall_tui.stack.runtime import record_runtime
 
-    stack = StackConfig(name="sticky", runtime="auto", data_dir=str(Path(str(tmp_path))))
+    stack = StackConfig(name="sticky", runtime="auto", data_dir=str(Path(str(tmp_path))),
+                        exclude=("rest",))
     assert isinstance(choose_runtime(stack).runtime, DockerRuntime)
     record_runtime(stack, "native")
     assert isinstance(choose_runtime(stack).runtime, NativeRuntime)

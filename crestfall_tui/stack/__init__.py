@@ -66,7 +66,14 @@ def choose_runtime(stack: StackConfig, override: str | None = None) -> RuntimeCh
     except EngineError as error:
         reason = error.message.split(";")[0]
         return RuntimeChoice(NativeRuntime(stack), f"{reason}: the stack runs natively")
-    return RuntimeChoice(DockerRuntime(stack))
+    docker = DockerRuntime(stack)
+    missing = docker.missing_images()
+    if missing:
+        return RuntimeChoice(NativeRuntime(stack), (
+            f"a Docker engine answers, but {', '.join(missing)} is not on this host, so the "
+            "stack runs natively; pull or build the images (scripts/build-offline-images) "
+            "and set runtime = \"docker\" to run it in containers"))
+    return RuntimeChoice(docker)
 
 
 def docker_socket_present() -> bool:

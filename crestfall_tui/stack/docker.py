@@ -78,6 +78,12 @@ class DockerRuntime(Runtime):
     def project(self) -> ComposeProject:
         return load_compose(compose_file(), self.environment())
 
+    def missing_images(self) -> list[str]:
+        """Images of the services this stack runs that are not on this host."""
+        exclude = frozenset(self.stack.exclude)
+        return [spec.image for spec in self.project().start_order(exclude)
+                if not self.client.images.list(name=spec.image)]
+
     def labels(self, **extra: str) -> dict[str, str]:
         return {PROJECT: self.project_name, "com.docker.compose.version": "2.0.0",
                 "com.docker.compose.project.working_dir": str(compose_file().parent),
