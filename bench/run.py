@@ -195,7 +195,7 @@ def raw_docker_up(runtime: DockerRuntime) -> float:
     finally:
         for container in reversed(created):
             container.stop(timeout=10)
-            container.remove()
+            container.remove(v=True)
         network.remove()
 
 

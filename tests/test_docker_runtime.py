@@ -118,6 +118,9 @@ def test_failed_service_shows_logs_and_rolls_back(docker_stack: StackUnderTest) 
     assert "last log lines" in done.stderr
     runtime = docker_stack.runtime
     assert runtime.container("search") is None and runtime.container("db") is None
+    # The db image started as "search" made an anonymous volume; removing the container
+    # removed it too (named volumes are kept by design).
+    assert all(v.name.startswith("crestfall-") for v in runtime.client.volumes.list())
 
 
 def test_auto_picks_docker_when_the_engine_answers(docker_stack: StackUnderTest,

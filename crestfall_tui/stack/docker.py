@@ -380,7 +380,7 @@ class DockerRuntime(Runtime):
 
         try:
             container.stop(timeout=10)
-            container.remove(v=False)
+            container.remove(v=True)  # the anonymous volumes only; named ones stay
         except NotFound:
             pass
 
