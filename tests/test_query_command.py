@@ -96,3 +96,17 @@ def test_read_only_stack_refuses_writes(stack: StackUnderTest, tmp_path: Path) -
          "create table should_not_exist (v int)"],
         capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 1 and "read-only transaction" in done.stderr
+
+
+def test_database_down_is_one_clear_line(tmp_path: Path) -> None:
+    """No Postgres at the stack's port: one message naming host and port, exit 1."""
+    from tests.helpers import make_stack
+
+    idle = make_stack("idle")
+    try:
+        done = idle.cli("query", "-c", "select 1")
+        assert done.returncode == 1
+        assert f"refused the connection on 127.0.0.1:{idle.stack.ports.db}" in done.stderr
+        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    finally:
+        idle.remove()

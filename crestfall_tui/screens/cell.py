@@ -6,23 +6,14 @@ import json
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
+from crestfall_tui.screens.reading import ReadingModal
 
-class CellModal(ModalScreen[None]):
+
+class CellModal(ReadingModal):
     """Shows a cell's whole value, read-only, scrollable; escape closes."""
-
-    DEFAULT_CSS = """
-    CellModal { align: center middle; }
-    CellModal > Vertical {
-        width: 90%; height: 80%; border: thick $accent; background: $surface; padding: 0 1;
-    }
-    CellModal TextArea { height: 1fr; }
-    """
-    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="cell.close")]
 
     def __init__(self, column: str, value: Any) -> None:
         super().__init__()

@@ -4,26 +4,16 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, Tree
 from textual.widgets.tree import TreeNode
 
+from crestfall_tui.screens.reading import ReadingModal
 from crestfall_tui.services.explain import PlanNode, most_expensive
 
 
-class PlanModal(ModalScreen[None]):
+class PlanModal(ReadingModal):
     """EXPLAIN's plan; escape closes."""
-
-    DEFAULT_CSS = """
-    PlanModal { align: center middle; }
-    PlanModal > Vertical {
-        width: 95%; height: 85%; border: thick $accent; background: $surface; padding: 0 1;
-    }
-    PlanModal Tree { height: 1fr; }
-    """
-    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="plan.close")]
 
     def __init__(self, root: PlanNode, *, analyzed: bool) -> None:
         super().__init__()

@@ -26,7 +26,7 @@ from crestfall_tui.stack.model import (
     StackStatus,
     no_progress,
 )
-from crestfall_tui.stack.processes import client_host
+from crestfall_tui.stack.processes import url_host
 from crestfall_tui.stack.runtime import Runtime, record_runtime
 from crestfall_tui.stack.secrets import StackSecrets, load_or_create_secrets
 
@@ -45,7 +45,7 @@ class DockerRuntime(Runtime):
     def __init__(self, stack: StackConfig) -> None:
         super().__init__(stack)
         self.project_name = f"crestfall-{stack.name}"
-        self.host = client_host(stack.bind)
+        self._url_host = url_host(stack.bind)
         self._client: Any = None
 
     # --- what the compose file sees ------------------------------------------------------
@@ -245,10 +245,6 @@ class DockerRuntime(Runtime):
         ]
 
     # --- the work ------------------------------------------------------------------------
-
-    @property
-    def _url_host(self) -> str:
-        return f"[{self.host}]" if ":" in self.host else self.host
 
     def _search_url(self, secrets: StackSecrets) -> str:
         return f"http://{self._url_host}:{self.stack.ports.search}?api_key={secrets.search_api_key}"

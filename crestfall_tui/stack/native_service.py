@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from crestfall_tui.clients.probes import Probe
 from crestfall_tui.config import StackConfig
 from crestfall_tui.stack.model import ServiceState, ServiceStatus
-from crestfall_tui.stack.processes import client_host, process_started_at
+from crestfall_tui.stack.processes import client_host, process_started_at, url_host
 from crestfall_tui.stack.secrets import StackSecrets
 
 
@@ -23,7 +23,7 @@ class NativeService(ABC):
         self.stack = stack
         self.secrets = secrets
         self.host = client_host(stack.bind)
-        self.url_host = f"[{self.host}]" if ":" in self.host else self.host
+        self.url_host = url_host(stack.bind)
         self.dir = stack.data_path / self.name
 
     @property

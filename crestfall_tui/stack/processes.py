@@ -47,6 +47,12 @@ def client_host(bind: str) -> str:
     return {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(bind, bind)
 
 
+def url_host(bind: str) -> str:
+    """The host part of a URL that reaches a service bound to `bind` (IPv6 in brackets)."""
+    host = client_host(bind)
+    return f"[{host}]" if ":" in host else host
+
+
 def pid_alive(pid: int) -> bool:
     """True when the process exists and is not a zombie."""
     try:
