@@ -24,14 +24,14 @@ def test_history_is_kept_newest_first_and_searchable(tmp_path: Path) -> None:
                                                   "select 1"]
     assert [e.text for e in history.entries("users")] == ["select * from Users"]
     assert history.entries("delete")[0].ok is False
-    assert stat.S_IMODE(history.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(history.file.path.stat().st_mode) == 0o600
 
 
 def test_damaged_line_loses_nothing_else(tmp_path: Path) -> None:
     """A corrupt line (a crash mid-write, an editor) is skipped; the rest is read."""
     history = QueryHistory(tmp_path)
     history.add(HistoryEntry.now("select 'before'", 0.01, 1))
-    with history.path.open("a") as handle:
+    with history.file.path.open("a") as handle:
         handle.write('{"text": "half a line\n\x00garbage\n')
     history.add(HistoryEntry.now("select 'after'", 0.01, 1))
     assert [e.text for e in history.entries()] == ["select 'after'", "select 'before'"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from crestfall_tui.errors import CrestfallError
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg import sql
 
 CONNECT_TIMEOUT = 3
 
@@ -52,3 +53,29 @@ class PostgresClient:
         """A fresh autocommit connection for one piece of work."""
         async with await self.open() as conn:
             yield conn
+
+
+def load_as_text(adapters: Any) -> None:
+    """Make a connection or cursor load every value as Postgres's own text (t/f, JSON text,
+    '{1,2}', '\\x..'): faster than Python objects, and what a grid or a CSV shows. Types
+    psycopg does not know already load as text."""
+    from psycopg.types.string import TextLoader
+
+    for info in adapters.types:
+        for oid in (info.oid, info.array_oid):
+            if oid:
+                adapters.register_loader(oid, TextLoader)
+
+
+def with_params(query: sql.Composable, context: Any) -> bytes:
+    """A composed statement ready to run with parameters. psycopg reads `%` as the start of
+    a placeholder anywhere in the text of such a statement, quoted names and literals
+    included (psycopg/psycopg2#825), so a column named "50%" would break it: their `%`
+    are doubled here. The statement's own SQL parts are left as written."""
+    from psycopg import sql
+
+    if isinstance(query, sql.Composed):
+        return b"".join(with_params(part, context) for part in query)
+    if isinstance(query, sql.SQL | sql.Placeholder):
+        return query.as_bytes(context)
+    return query.as_bytes(context).replace(b"%", b"%%")

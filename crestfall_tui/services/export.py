@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,35 +35,42 @@ def export_format(path: Path) -> str:
 
 async def export_result(session: QuerySession, statement: Statement, path: Path,
                         progress: Callable[[int, int | None], None]) -> ExportReport:
-    """Stream the statement's rows into `path`; `progress(bytes, rows)` as it goes.
-
-    The file appears only when the export succeeded: it is written as `<path>.part` and
-    renamed at the end, so a failed or cancelled export never clobbers an existing file.
-    """
+    """Stream the statement's rows into `path`; `progress(bytes, rows)` as it goes."""
     if not statement.streams:
         raise CrestfallError("export works on queries (SELECT, WITH, VALUES, TABLE)",
                              title="Export")
     kind = export_format(path)
+    source = session.copy_csv(statement) if kind == "csv" else \
+        session.copy_json_lines(statement)
+    return await write_export(path, source, progress)
+
+
+async def write_export(path: Path, source: AsyncIterator[bytes | str],
+                       progress: Callable[[int, int | None], None]) -> ExportReport:
+    """Write what COPY streams: CSV chunks (bytes) or JSON Lines (one str a row).
+
+    The file appears only when the export succeeded: it is written as `<path>.part` and
+    renamed at the end, so a failed or cancelled export never clobbers an existing file.
+    """
     partial = path.with_name(path.name + ".part")
-    written, rows = 0, 0
+    written, rows, lines = 0, 0, False
     try:
         with partial.open("wb") as out:
-            if kind == "csv":
-                async for chunk in session.copy_csv(statement):
-                    out.write(chunk)
-                    written += len(chunk)
-                    progress(written, None)
-            else:
-                async for line in session.copy_json_lines(statement):
-                    data = line.encode() + b"\n"
-                    out.write(data)
-                    written += len(data)
+            async for item in source:
+                if isinstance(item, str):
+                    lines = True
+                    data = item.encode() + b"\n"
                     rows += 1
-                    if rows % 1000 == 0:
-                        progress(written, rows)
+                else:
+                    data = item
+                out.write(data)
+                written += len(data)
+                if not lines or rows % 1000 == 0:
+                    progress(written, rows if lines else None)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    progress(written, rows if kind == "jsonl" else None)
-    return ExportReport(path, rows if kind == "jsonl" else None, written)
+    known = rows if lines or export_format(path) == "jsonl" else None
+    progress(written, known)
+    return ExportReport(path, known, written)

@@ -3,11 +3,11 @@ data dir (mode 0600: queries can hold secrets), newest first when read back."""
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from crestfall_tui.services.jsonl import JsonLinesFile
 
 HISTORY_FILE = "query-history.jsonl"
 READ_LIMIT = 5000
@@ -36,28 +36,21 @@ class QueryHistory:
     """The history file of one stack."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / HISTORY_FILE
+        self.file = JsonLinesFile(data_dir / HISTORY_FILE)
 
     def add(self, entry: HistoryEntry) -> None:
         """Append one run."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+        self.file.append(asdict(entry))
 
     def entries(self, search: str = "") -> list[HistoryEntry]:
         """Runs newest first, those whose SQL contains `search` (any case); a damaged line
         is skipped, the others are kept."""
-        try:
-            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except FileNotFoundError:
-            return []
         found = []
         needle = search.lower()
-        for line in reversed(lines[-READ_LIMIT:]):
+        for record in self.file.newest_first(READ_LIMIT):
             try:
-                entry = HistoryEntry(**json.loads(line))
-            except (ValueError, TypeError):
+                entry = HistoryEntry(**record)
+            except TypeError:
                 continue
             if needle in entry.text.lower():
                 found.append(entry)

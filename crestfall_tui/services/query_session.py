@@ -11,13 +11,12 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from crestfall_tui.clients.postgres import PostgresClient
+from crestfall_tui.clients.postgres import PostgresClient, load_as_text
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.services.run_as import RunAs, enter_role
+from crestfall_tui.services.run_as import RunAs, enter_role, role_scope
 from crestfall_tui.services.sql_text import Statement, split_statements
 
 if TYPE_CHECKING:
@@ -107,12 +106,7 @@ class QuerySession:
                 lambda diag: self.notices.append(f"{diag.severity}: {diag.message_primary}"))
             await self._conn.set_autocommit(not self.manual)
             if self.text_values:
-                from psycopg.types.string import TextLoader
-
-                for info in self._conn.adapters.types:
-                    for oid in (info.oid, info.array_oid):
-                        if oid:
-                            self._conn.adapters.register_loader(oid, TextLoader)
+                load_as_text(self._conn.adapters)
         return self._conn
 
     @property
@@ -195,7 +189,7 @@ class QuerySession:
                 yield StatementDone(statement, f"SELECT {total}", total,
                                     time.monotonic() - started)
                 return
-            async with self._role_scope(conn):
+            async with role_scope(conn, self.run_as):
                 plain = conn.cursor()
                 await plain.execute(statement.text.encode())
                 total = plain.rowcount
@@ -219,16 +213,6 @@ class QuerySession:
                 TransactionStatus.INTRANS, TransactionStatus.INERROR):
             await conn.rollback()
 
-    @asynccontextmanager
-    async def _role_scope(self, conn: psycopg.AsyncConnection[Any]) -> AsyncIterator[None]:
-        """With a role to run as: a transaction holding it (SET LOCAL lasts as long)."""
-        if self.run_as is None:
-            yield
-            return
-        async with conn.transaction():
-            await enter_role(conn, self.run_as)
-            yield
-
     async def copy_csv(self, statement: Statement) -> AsyncIterator[bytes]:
         """A query's whole result as CSV with a header, streamed by COPY: NULL stays an
         unquoted empty field and '' a quoted one, as Postgres writes them."""
@@ -240,7 +224,7 @@ class QuerySession:
         command = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(
             sql.SQL(statement.text))  # the user's own SQL, run as it is
         try:
-            async with self._role_scope(conn), conn.cursor() as cursor, \
+            async with role_scope(conn, self.run_as), conn.cursor() as cursor, \
                     cursor.copy(command) as copy:
                 async for chunk in copy:
                     yield bytes(chunk)
@@ -256,7 +240,7 @@ class QuerySession:
         prefix = "COPY (SELECT row_to_json(q)::text FROM ("
         command = prefix + statement.text + ") q) TO STDOUT"
         try:
-            async with self._role_scope(conn), conn.cursor() as cursor, \
+            async with role_scope(conn, self.run_as), conn.cursor() as cursor, \
                     cursor.copy(command.encode()) as copy:
                 copy.set_types(["text"])
                 async for (line,) in copy.rows():

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,3 +67,15 @@ async def enter_role(conn: Any, run_as: RunAs) -> None:
     await conn.execute("select set_config('request.jwt.claims', %s, true)",
                        (run_as.claims(),))
     await conn.execute(sql.SQL("set local role {}").format(sql.Identifier(run_as.role)))
+
+
+@asynccontextmanager
+async def role_scope(conn: Any, run_as: RunAs | None) -> AsyncIterator[None]:
+    """With a role to run as: a transaction holding it (SET LOCAL lasts as long); without
+    one, nothing."""
+    if run_as is None:
+        yield
+        return
+    async with conn.transaction():
+        await enter_role(conn, run_as)
+        yield

@@ -1,0 +1,278 @@
+"""The Tables screen's connection: the tree, pages of rows, counts, checks of typed values,
+and commits of pending changes. Rows load as Postgres's own text, so what the grid shows,
+what the user edits and what goes back are the same spelling."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crestfall_tui.clients.postgres import PostgresClient, load_as_text, with_params
+from crestfall_tui.errors import CrestfallError
+from crestfall_tui.services.action_log import ActionLog
+from crestfall_tui.services.csv_import import CsvPlan, load_csv
+from crestfall_tui.services.export import ExportReport, export_format, write_export
+from crestfall_tui.services.pending import PendingChanges
+from crestfall_tui.services.relations import (
+    ColumnInfo,
+    Relation,
+    TableInfo,
+    list_relations,
+    load_table,
+)
+from crestfall_tui.services.run_as import RunAs, role_scope
+from crestfall_tui.services.table_edits import CommitError, Conflict, Planned, plan
+from crestfall_tui.services.table_view import Row, TableView
+
+if TYPE_CHECKING:
+    import psycopg
+
+PAGE_SIZE = 200
+
+
+@dataclass
+class TableSession:
+    """One connection for the Tables screen; reads and commits run one at a time."""
+
+    postgres: PostgresClient
+    run_as: RunAs | None = None
+    """Read and write as this role or auth user (row-level security applies)."""
+    _conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
+    _rows: psycopg.AsyncCursor[tuple[Any, ...]] | None = None
+
+    async def connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+        if self._conn is None or self._conn.closed:
+            self._conn = await self.postgres.open()
+            self._rows = self._conn.cursor()
+            load_as_text(self._rows.adapters)
+        return self._conn
+
+    async def _row_cursor(self) -> psycopg.AsyncCursor[tuple[Any, ...]]:
+        await self.connection()
+        assert self._rows is not None
+        return self._rows
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+
+    @property
+    def read_only(self) -> bool:
+        return self.postgres.read_only
+
+    async def relations(self) -> list[Relation]:
+        conn = await self.connection()
+        async with role_scope(conn, self.run_as):
+            return await list_relations(conn)
+
+    async def table(self, schema: str, name: str) -> TableInfo:
+        """A relation in detail, read afresh (its columns may have changed)."""
+        return await load_table(await self.connection(), schema, name)
+
+    async def page(self, view: TableView, where: str, anchor: Row | None = None,
+                   limit: int = PAGE_SIZE) -> list[Row]:
+        """A page of rows, in the view's order: first, last, after / before / from an
+        anchor row."""
+        offset = 0
+        if not view.keyset:
+            offset = await self._offset(view, where, anchor, limit)
+            if where == "before":
+                limit = min(limit, (anchor.position or 0) if anchor else 0)
+                if limit == 0:
+                    return []
+        statement, params, reverse = view.page(where, anchor, limit, offset)
+        records = await self._fetch(statement, params)
+        if reverse:
+            records.reverse()
+        return [view.make_row(record, offset + index if not view.keyset else None)
+                for index, record in enumerate(records)]
+
+    async def _offset(self, view: TableView, where: str, anchor: Row | None,
+                      limit: int) -> int:
+        position = (anchor.position or 0) if anchor is not None else 0
+        if where == "last":
+            return max(0, await self.count(view) - limit)
+        if where == "after":
+            return position + 1
+        if where == "before":
+            return max(0, position - limit)
+        return position if where == "from" else 0
+
+    async def _fetch(self, statement: Any, params: list[Any]) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        conn = await self.connection()
+        cursor = await self._row_cursor()
+        try:
+            async with role_scope(conn, self.run_as):
+                await cursor.execute(with_params(statement, conn), params)
+                return await cursor.fetchall()
+        except psycopg.Error as error:
+            raise CrestfallError(_message(error), title="Tables") from None
+
+    async def estimate(self, view: TableView) -> int:
+        """The planner's estimate of the rows the view's filters let through: instant on
+        any size, as reltuples is, and it follows the filters."""
+        from psycopg import AsyncClientCursor, sql
+
+        condition, params = view.where()
+        statement = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE {}").format(
+            view.relation(), condition)
+        conn = await self.connection()
+        # EXPLAIN takes no server-side parameters; psycopg binds them on the client.
+        cursor = AsyncClientCursor(conn)
+        try:
+            async with role_scope(conn, self.run_as):
+                await cursor.execute(with_params(statement, conn), params)
+                found = await cursor.fetchone()
+                assert found is not None
+                (plan_json,) = found
+        except Exception as error:
+            raise CrestfallError(_message(error), title="Tables") from None
+        document = plan_json if isinstance(plan_json, list) else json.loads(plan_json)
+        return int(document[0]["Plan"]["Plan Rows"])
+
+    async def count(self, view: TableView) -> int:
+        """The exact number of rows (a full scan on a big table: only on request)."""
+        statement, params = view.count()
+        (found,) = (await self._fetch(statement, params))[0]
+        return int(found)
+
+    async def row_where(self, view: TableView, values: dict[str, str]) -> Row | None:
+        """The first row (in the view's order, within its filters) whose columns have
+        these values."""
+        from dataclasses import replace
+
+        from crestfall_tui.services.table_view import Filter
+
+        narrowed = replace(view, filters=view.filters + tuple(
+            Filter(name, "=", value) for name, value in values.items()))
+        rows = await self.page(narrowed, "first", limit=1)
+        return rows[0] if rows else None
+
+    async def current(self, table: TableInfo, row: Row) -> Row | None:
+        """The row as it is now, for a conflict (None when it is gone, or when only its
+        old address was known)."""
+        if table.addressing != "key":
+            return None
+        view = TableView(table)
+        key = {name: row.values[table.column_index(name)] or "" for name in table.primary_key}
+        return await self.row_where(view, key)
+
+    async def check_value(self, column: ColumnInfo, text: str) -> None:
+        """Postgres's own verdict on text for a column's type (a date, a number in range,
+        an enum label, an array): its error message if it refuses."""
+        import psycopg
+        from psycopg import sql
+
+        if column.base_type in ("json", "jsonb"):
+            check_json(text, column.name)
+        # format_type's output is the server's own quoted SQL spelling of the type; its
+        # `%`, if any, doubled as in any statement that has parameters.
+        statement = sql.SQL("SELECT CAST({} AS {})").format(
+            sql.Placeholder(), sql.SQL(column.type_sql.replace("%", "%%")))
+        cursor = await self._row_cursor()
+        try:
+            await cursor.execute(statement, [text])
+        except psycopg.Error as error:
+            raise CrestfallError(f"{column.name}: {_message(error)}",
+                                 title="Invalid value") from None
+
+    def plan(self, table: TableInfo, pending: PendingChanges) -> list[Planned]:
+        return plan(table, pending)
+
+    async def describe(self, table: TableInfo, pending: PendingChanges) -> list[str]:
+        """Each statement a commit would run, with its parameters."""
+        from crestfall_tui.services.table_edits import describe
+
+        conn = await self.connection()
+        return [describe(planned, conn) for planned in plan(table, pending)]
+
+    async def commit(self, table: TableInfo, pending: PendingChanges,
+                     log: ActionLog | None = None) -> list[tuple[Planned, int]]:
+        """Every pending change in one transaction. An update or delete that finds no row
+        (changed since it was read) or more than one stops it; any failure rolls back all
+        of it and leaves the pending changes as they were, the error on its change."""
+        import psycopg
+
+        steps = plan(table, pending)
+        done: list[tuple[Planned, int]] = []
+        conn = await self.connection()
+        failed: CrestfallError | None = None
+        try:
+            async with conn.transaction(), role_scope(conn, self.run_as):
+                for step in steps:
+                    try:
+                        cursor = await conn.execute(with_params(step.statement, conn), step.params)
+                    except psycopg.Error as error:
+                        step.change.error = _message(error)
+                        raise CommitError(step.change, _message(error)) from None
+                    if step.change.kind != "insert" and cursor.rowcount != 1:
+                        if cursor.rowcount == 0:
+                            raise Conflict(step.change, None)
+                        step.change.error = f"would change {cursor.rowcount} rows, not one"
+                        raise CommitError(step.change, step.change.error)
+                    done.append((step, cursor.rowcount))
+        except Conflict as conflict:
+            failed = conflict
+        if isinstance(failed, Conflict):
+            assert failed.change.row is not None
+            current = await self.current(table, failed.change.row)
+            failed.change.error = "changed by someone else since it was read"
+            raise Conflict(failed.change, current)
+        if log is not None:
+            for step, rows in done:
+                log.record(step.statement.as_string(conn), step.params, rows)
+        pending.changes = []
+        return done
+
+    async def export(self, view: TableView, path: Path,
+                     progress: Callable[[int, int | None], None]) -> ExportReport:
+        """Every row of the view (its filters and order) into a .csv or .jsonl file,
+        streamed by COPY, whatever the table's size."""
+        kind = export_format(path)
+        return await write_export(path, self._copy_out(view, kind), progress)
+
+    async def _copy_out(self, view: TableView, kind: str) -> AsyncIterator[bytes | str]:
+        import psycopg
+
+        statement, params = view.copy_out(kind)
+        conn = await self.connection()
+        try:
+            # COPY takes no server-side parameters; psycopg binds them on the client.
+            async with role_scope(conn, self.run_as), conn.cursor() as cursor, \
+                    cursor.copy(with_params(statement, conn), params) as copy:
+                if kind == "csv":
+                    async for chunk in copy:
+                        yield bytes(chunk)
+                else:
+                    copy.set_types(["text"])
+                    async for (line,) in copy.rows():
+                        yield line
+        except psycopg.Error as error:
+            raise CrestfallError(_message(error), title="Export") from None
+
+    async def import_csv(self, table: TableInfo, plan: CsvPlan,
+                         progress: Callable[[int, int], None]) -> int:
+        """Load a mapped CSV file into the table in one transaction; the rows loaded."""
+        return await load_csv(await self.connection(), self.run_as, table, plan, progress)
+
+
+def check_json(text: str, column: str) -> None:
+    """JSON is checked before it is accepted, with where it went wrong."""
+    try:
+        json.loads(text)
+    except ValueError as error:
+        raise CrestfallError(f"{column}: not valid JSON: {error}",
+                             title="Invalid value") from None
+
+
+def _message(error: BaseException) -> str:
+    """A driver error in one line or two: Postgres's message, then its detail."""
+    diag = getattr(error, "diag", None)
+    primary = getattr(diag, "message_primary", None) or str(error).strip().splitlines()[0]
+    detail = getattr(diag, "message_detail", None)
+    return f"{primary} ({detail})" if detail else primary
