@@ -12,10 +12,13 @@ from textual.widgets import HelpPanel
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.config import StackConfig
-from crestfall_tui.screens import ConfirmModal, QueryScreen, StackScreen
+from crestfall_tui.screens import ConfirmModal, QueryScreen, StackScreen, TablesScreen
+from crestfall_tui.services.action_log import ActionLog
+from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.query_history import QueryHistory
 from crestfall_tui.services.query_session import QuerySession
 from crestfall_tui.services.snippets import Snippets
+from crestfall_tui.services.table_session import TableSession
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
 
@@ -28,6 +31,8 @@ class CrestfallApp(App[None]):
     BINDINGS = [
         Binding("f1", "switch_mode('stack')", "Stack", tooltip="Services and health",
                 id="mode.stack"),
+        Binding("f2", "switch_mode('tables')", "Tables", tooltip="Browse and edit tables",
+                id="mode.tables"),
         Binding("f3", "switch_mode('query')", "Query", tooltip="SQL editor and results",
                 id="mode.query"),
         Binding("question_mark", "toggle_help", "Help", tooltip="Show or hide the keys",
@@ -45,6 +50,9 @@ class CrestfallApp(App[None]):
         self.note = note
         postgres = PostgresClient(runtime.db_url, read_only=read_only or stack.read_only)
         self.add_mode("stack", lambda: StackScreen(runtime, postgres, first_status))
+        self.table_pending = PendingChanges()
+        self.add_mode("tables", lambda: TablesScreen(TableSession(postgres), self.table_pending,
+                                                     ActionLog(stack.name, stack.data_path)))
         self.query_session = QuerySession(postgres)
         self.add_mode("query", lambda: QueryScreen(self.query_session,
                                                    QueryHistory(stack.data_path),
@@ -56,8 +64,15 @@ class CrestfallApp(App[None]):
             self.notify(self.note, title="Runtime", timeout=8)
 
     async def action_quit(self) -> None:
-        """Quit; with a manual transaction open, ask before it is rolled back."""
-        if not self.query_session.in_transaction:
+        """Quit; with a manual transaction open or table edits pending, ask first."""
+        unsaved = []
+        if self.query_session.in_transaction:
+            unsaved.append("A transaction is open in the Query screen (it will be rolled "
+                           "back).")
+        if self.table_pending:
+            unsaved.append(f"Table edits are pending ({self.table_pending.summary()}); they "
+                           "will be lost.")
+        if not unsaved:
             self.exit()
             return
 
@@ -65,8 +80,7 @@ class CrestfallApp(App[None]):
             if yes:
                 self.exit()
 
-        self.push_screen(ConfirmModal("A transaction is open in the Query screen. Quit and "
-                                      "roll it back?", "Quit"), answered)
+        self.push_screen(ConfirmModal(" ".join(unsaved) + " Quit anyway?", "Quit"), answered)
 
     def action_toggle_help(self) -> None:
         if self.screen.query(HelpPanel):
@@ -90,6 +104,16 @@ class CrestfallApp(App[None]):
                                 screen.action_save_snippet)
             yield SystemCommand("Query: insert a snippet", "Pick a saved snippet",
                                 screen.action_snippets)
+        if isinstance(screen, TablesScreen):
+            yield SystemCommand("Tables: export the rows to a file",
+                                "The view, with its filters and sort, to .csv or .jsonl",
+                                screen.action_export)
+            yield SystemCommand("Tables: import a CSV file", "Preview, map columns, load",
+                                screen.action_import_csv)
+            yield SystemCommand("Tables: action log", "Every write the studio committed",
+                                screen.action_action_log)
+            yield SystemCommand("Tables: view as a role or user", "RLS applies",
+                                screen.action_view_as)
         if isinstance(screen, StackScreen):
             yield SystemCommand("Stack: refresh", "Probe every service now",
                                 screen.action_refresh)

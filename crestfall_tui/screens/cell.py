@@ -5,26 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Label, TextArea
+from textual.screen import Screen
 
-from crestfall_tui.screens.reading import ReadingModal
+from crestfall_tui.screens.reading import TextModal
+from crestfall_tui.widgets.result_grid import ResultGrid, value_text
 
 
-class CellModal(ReadingModal):
+class CellModal(TextModal):
     """Shows a cell's whole value, read-only, scrollable; escape closes."""
 
     def __init__(self, column: str, value: Any) -> None:
-        super().__init__()
-        self.column = column
-        self.text, self.kind = full_text(value)
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(f"{self.column} ({self.kind}) — escape closes")
-            yield TextArea(self.text, read_only=True, soft_wrap=True,
-                           language="json" if self.kind == "json" else None)
+        text, kind = full_text(value)
+        super().__init__(f"{column} ({kind})", text, "json" if kind == "json" else None)
 
 
 def full_text(value: Any) -> tuple[str, str]:
@@ -42,3 +34,15 @@ def full_text(value: Any) -> tuple[str, str]:
         except ValueError:
             pass
     return text, type(value).__name__
+
+
+def on_cell_action(screen: Screen[Any], event: ResultGrid.CellAction) -> None:
+    """What a grid asked for: the cell in full, or the cell or row on the clipboard."""
+    if event.action == "open":
+        screen.app.push_screen(CellModal(event.column, event.value))
+        return
+    values = [event.value] if event.action == "copy_cell" else list(event.row)
+    text = "\t".join(value_text(v) for v in values)
+    screen.app.copy_to_clipboard(text)  # OSC 52: reaches the local clipboard over SSH
+    screen.notify(f"copied {'the cell' if event.action == 'copy_cell' else 'the row'}",
+                  timeout=2)

@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, RichLog, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
-from crestfall_tui.screens.cell import CellModal
+from crestfall_tui.screens.cell import on_cell_action
 from crestfall_tui.screens.confirm import ConfirmModal
 from crestfall_tui.screens.picker import PickerModal
 from crestfall_tui.screens.plan import PlanModal
@@ -45,7 +45,7 @@ from crestfall_tui.services.sql_text import (
     statement_at,
     toggle_comment,
 )
-from crestfall_tui.widgets.result_grid import ResultGrid, value_text
+from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.sql_editor import SqlEditor
 
 FIRST_BATCHES = 3
@@ -412,14 +412,7 @@ class QueryScreen(QueryLibrary):
 
     @on(ResultGrid.CellAction)
     def cell_action(self, event: ResultGrid.CellAction) -> None:
-        if event.action == "open":
-            self.app.push_screen(CellModal(event.column, event.value))
-            return
-        values = [event.value] if event.action == "copy_cell" else list(event.row)
-        text = "\t".join(value_text(v) for v in values)
-        self.app.copy_to_clipboard(text)  # OSC 52: reaches the local clipboard over SSH
-        self.notify(f"copied {'the cell' if event.action == 'copy_cell' else 'the row'}",
-                    timeout=2)
+        on_cell_action(self, event)
 
     @on(ResultGrid.NeedMore)
     def fetch_more(self) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.widgets import Label, TextArea
 
 
 class ReadingModal(ModalScreen[None]):
@@ -17,3 +20,18 @@ class ReadingModal(ModalScreen[None]):
     ReadingModal > Vertical > TextArea, ReadingModal > Vertical > Tree { height: 1fr; }
     """
     BINDINGS = [Binding("escape,q", "dismiss", "Close", id="reading.close")]
+
+
+class TextModal(ReadingModal):
+    """Text to read (a statement list, a log, a value), read-only and scrollable."""
+
+    def __init__(self, title: str, text: str, language: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+        self.language = language
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{self.title_text} — escape closes")
+            yield TextArea(self.text, read_only=True, soft_wrap=True, language=self.language)

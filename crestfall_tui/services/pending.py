@@ -143,9 +143,10 @@ class PendingChanges:
         self.changes = self._undo.pop()
         return True
 
-    def clear(self) -> None:
-        self._remember()
+    def reset(self) -> None:
+        """Nothing pending and nothing to undo (another relation is open)."""
         self.changes = []
+        self._undo = []
 
     def rebase(self, change: Change, current: Row) -> None:
         """Take the row's current version as the one the change applies to (after the user

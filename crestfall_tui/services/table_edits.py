@@ -118,8 +118,8 @@ def identify(table: TableInfo, row: Row) -> tuple[sql.Composable, list[Any]]:
 
 def describe(planned: Planned, conn: Any) -> str:
     """The statement as it will run (placeholders as %s) and its parameters."""
-    text = planned.statement.as_string(conn)
+    text = planned.statement.as_string(conn) + ";"
     if not planned.params:
         return text
     shown = ", ".join("NULL" if p is None else repr(p) for p in planned.params)
-    return f"{text}\n    -- parameters: {shown}"
+    return f"{text}\n  -- parameters: {shown}"

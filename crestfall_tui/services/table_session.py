@@ -4,9 +4,11 @@ what the user edits and what goes back are the same spelling."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +25,7 @@ from crestfall_tui.services.relations import (
     list_relations,
     load_table,
 )
-from crestfall_tui.services.run_as import RunAs, role_scope
+from crestfall_tui.services.run_as import RunAs, resolve_run_as, role_scope
 from crestfall_tui.services.table_edits import CommitError, Conflict, Planned, plan
 from crestfall_tui.services.table_view import Row, TableView
 
@@ -42,6 +44,9 @@ class TableSession:
     """Read and write as this role or auth user (row-level security applies)."""
     _conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
     _rows: psycopg.AsyncCursor[tuple[Any, ...]] | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One piece of work at a time on the connection: workers run side by side, and two
+    transactions interleaved on one connection would nest wrongly."""
 
     async def connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
         if self._conn is None or self._conn.closed:
@@ -50,8 +55,14 @@ class TableSession:
             load_as_text(self._rows.adapters)
         return self._conn
 
-    async def _row_cursor(self) -> psycopg.AsyncCursor[tuple[Any, ...]]:
-        await self.connection()
+    @asynccontextmanager
+    async def _using(self) -> AsyncIterator[psycopg.AsyncConnection[tuple[Any, ...]]]:
+        """The connection, held for one piece of work."""
+        async with self._lock:
+            yield await self.connection()
+
+    def _row_cursor(self) -> psycopg.AsyncCursor[tuple[Any, ...]]:
+        """The cursor that loads values as text (the connection must be open)."""
         assert self._rows is not None
         return self._rows
 
@@ -63,14 +74,20 @@ class TableSession:
     def read_only(self) -> bool:
         return self.postgres.read_only
 
+    async def view_as(self, answer: str) -> None:
+        """Browse and edit as what the user typed: empty for the superuser, an API role,
+        or an auth user's id or email."""
+        async with self._using() as conn:
+            self.run_as = await resolve_run_as(conn, answer)
+
     async def relations(self) -> list[Relation]:
-        conn = await self.connection()
-        async with role_scope(conn, self.run_as):
+        async with self._using() as conn, role_scope(conn, self.run_as):
             return await list_relations(conn)
 
     async def table(self, schema: str, name: str) -> TableInfo:
         """A relation in detail, read afresh (its columns may have changed)."""
-        return await load_table(await self.connection(), schema, name)
+        async with self._using() as conn:
+            return await load_table(conn, schema, name)
 
     async def page(self, view: TableView, where: str, anchor: Row | None = None,
                    limit: int = PAGE_SIZE) -> list[Row]:
@@ -104,10 +121,9 @@ class TableSession:
     async def _fetch(self, statement: Any, params: list[Any]) -> list[tuple[Any, ...]]:
         import psycopg
 
-        conn = await self.connection()
-        cursor = await self._row_cursor()
         try:
-            async with role_scope(conn, self.run_as):
+            async with self._using() as conn, role_scope(conn, self.run_as):
+                cursor = self._row_cursor()
                 await cursor.execute(with_params(statement, conn), params)
                 return await cursor.fetchall()
         except psycopg.Error as error:
@@ -121,11 +137,10 @@ class TableSession:
         condition, params = view.where()
         statement = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE {}").format(
             view.relation(), condition)
-        conn = await self.connection()
-        # EXPLAIN takes no server-side parameters; psycopg binds them on the client.
-        cursor = AsyncClientCursor(conn)
         try:
-            async with role_scope(conn, self.run_as):
+            async with self._using() as conn, role_scope(conn, self.run_as):
+                # EXPLAIN takes no server-side parameters; psycopg binds them client-side.
+                cursor = AsyncClientCursor(conn)
                 await cursor.execute(with_params(statement, conn), params)
                 found = await cursor.fetchone()
                 assert found is not None
@@ -174,9 +189,9 @@ class TableSession:
         # `%`, if any, doubled as in any statement that has parameters.
         statement = sql.SQL("SELECT CAST({} AS {})").format(
             sql.Placeholder(), sql.SQL(column.type_sql.replace("%", "%%")))
-        cursor = await self._row_cursor()
         try:
-            await cursor.execute(statement, [text])
+            async with self._using():
+                await self._row_cursor().execute(statement, [text])
         except psycopg.Error as error:
             raise CrestfallError(f"{column.name}: {_message(error)}",
                                  title="Invalid value") from None
@@ -188,8 +203,8 @@ class TableSession:
         """Each statement a commit would run, with its parameters."""
         from crestfall_tui.services.table_edits import describe
 
-        conn = await self.connection()
-        return [describe(planned, conn) for planned in plan(table, pending)]
+        async with self._using() as conn:
+            return [describe(planned, conn) for planned in plan(table, pending)]
 
     async def commit(self, table: TableInfo, pending: PendingChanges,
                      log: ActionLog | None = None) -> list[tuple[Planned, int]]:
@@ -200,10 +215,10 @@ class TableSession:
 
         steps = plan(table, pending)
         done: list[tuple[Planned, int]] = []
-        conn = await self.connection()
         failed: CrestfallError | None = None
         try:
-            async with conn.transaction(), role_scope(conn, self.run_as):
+            async with self._using() as conn, conn.transaction(), \
+                    role_scope(conn, self.run_as):
                 for step in steps:
                     try:
                         cursor = await conn.execute(with_params(step.statement, conn), step.params)
@@ -224,8 +239,9 @@ class TableSession:
             failed.change.error = "changed by someone else since it was read"
             raise Conflict(failed.change, current)
         if log is not None:
-            for step, rows in done:
-                log.record(step.statement.as_string(conn), step.params, rows)
+            async with self._using() as conn:
+                for step, rows in done:
+                    log.record(step.statement.as_string(conn), step.params, rows)
         pending.changes = []
         return done
 
@@ -240,10 +256,11 @@ class TableSession:
         import psycopg
 
         statement, params = view.copy_out(kind)
-        conn = await self.connection()
         try:
-            # COPY takes no server-side parameters; psycopg binds them on the client.
-            async with role_scope(conn, self.run_as), conn.cursor() as cursor, \
+            # Its own connection: browsing goes on while it streams. COPY takes no
+            # server-side parameters; psycopg binds them on the client.
+            async with await self.postgres.open() as conn, role_scope(conn, self.run_as), \
+                    conn.cursor() as cursor, \
                     cursor.copy(with_params(statement, conn), params) as copy:
                 if kind == "csv":
                     async for chunk in copy:
@@ -258,7 +275,8 @@ class TableSession:
     async def import_csv(self, table: TableInfo, plan: CsvPlan,
                          progress: Callable[[int, int], None]) -> int:
         """Load a mapped CSV file into the table in one transaction; the rows loaded."""
-        return await load_csv(await self.connection(), self.run_as, table, plan, progress)
+        async with await self.postgres.open() as conn:
+            return await load_csv(conn, self.run_as, table, plan, progress)
 
 
 def check_json(text: str, column: str) -> None:

@@ -56,7 +56,12 @@ class ResultGrid(ScrollView, can_focus=True):
     """The column under the cursor (0-based)."""
 
     class NeedMore(Message):
-        """The cursor is near the last fetched row, and the result has more."""
+        """The cursor is near the last (or first) fetched row, and there is more."""
+
+        def __init__(self, before: bool = False) -> None:
+            super().__init__()
+            self.before = before
+            """More rows are wanted before the first one held (a window onto a table)."""
 
     class CellAction(Message):
         """The user asked to open or copy the cell (or row) under the cursor."""
@@ -74,6 +79,7 @@ class ResultGrid(ScrollView, can_focus=True):
         self.columns: list[str] = []
         self.rows: list[tuple[Any, ...]] = []
         self.widths: list[int] = []
+        self.types: list[str] = []
         self.complete = True
         self._asked = False
 
@@ -81,11 +87,19 @@ class ResultGrid(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self.rows)
 
-    def start(self, columns: list[str]) -> None:
-        """A new result with these columns and no rows yet."""
+    @property
+    def header_height(self) -> int:
+        """One line of names, and one of types when they are known."""
+        return 2 if self.types else 1
+
+    def start(self, columns: list[str], types: list[str] | None = None) -> None:
+        """A new result with these columns (and their types) and no rows yet."""
         self.columns = columns
+        self.types = types or []
         self.rows = []
-        self.widths = [min(CELL_WIDTH, max(1, len(name))) for name in columns]
+        self.widths = [min(CELL_WIDTH, max(1, len(name), len(kind)))
+                       for name, kind in zip(columns, self.types or [""] * len(columns),
+                                             strict=True)]
         self.complete = False
         self._asked = False
         self.cursor_row = 0
@@ -112,7 +126,8 @@ class ResultGrid(ScrollView, can_focus=True):
         self._move_to(self.cursor_row + delta)
 
     def action_page(self, direction: int) -> None:
-        self._move_to(self.cursor_row + direction * max(1, self.size.height - 2))
+        step = max(1, self.size.height - self.header_height - 1)
+        self._move_to(self.cursor_row + direction * step)
 
     def action_column(self, delta: int) -> None:
         if self.columns:
@@ -152,7 +167,7 @@ class ResultGrid(ScrollView, can_focus=True):
         self.cursor_row = max(0, min(row, len(self.rows) - 1))
 
     def watch_cursor_row(self, row: int) -> None:
-        visible = max(1, self.size.height - 1)
+        visible = max(1, self.size.height - self.header_height)
         top = self.scroll_offset.y
         if row < top:
             self.scroll_to(y=row, animate=False)
@@ -169,28 +184,38 @@ class ResultGrid(ScrollView, can_focus=True):
 
     def _resize(self) -> None:
         width = sum(self.widths) + 3 * max(0, len(self.widths) - 1) + 2
-        self.virtual_size = Size(width, len(self.rows) + 1)
+        self.virtual_size = Size(width, len(self.rows) + self.header_height)
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        if y == 0:
+        if y < self.header_height:
             style = self.get_component_rich_style("result-grid--header")
-            cells = [(name, False) for name in self.columns]
-            return self._strip(cells, style, scroll_x, width)
-        index = scroll_y + y - 1
+            names = self.columns if y == 0 else self.types
+            return self._strip([(name, False) for name in names], style, scroll_x, width)
+        index = scroll_y + y - self.header_height
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         row = self.rows[index]
         on_cursor = index == self.cursor_row
-        style = (self.get_component_rich_style("result-grid--cursor")
-                 if on_cursor else self.rich_style)
+        row_mark, cell_marks = self.marks(index)
+        style = self.rich_style
+        if row_mark:
+            style = style + self.get_component_rich_style(row_mark)
+        if on_cursor:
+            style = style + self.get_component_rich_style("result-grid--cursor")
         return self._strip([(_text(v), v is None) for v in row], style, scroll_x, width,
-                           self.cursor_column if on_cursor else None)
+                           self.cursor_column if on_cursor else None, cell_marks)
+
+    def marks(self, index: int) -> tuple[str | None, dict[int, str]]:
+        """The component class of a row, and of some of its cells (by column): none here;
+        a grid of pending edits marks what changed."""
+        return None, {}
 
     def _strip(self, cells: list[tuple[str, bool]], style: Style, scroll_x: int,
-               width: int, cursor: int | None = None) -> Strip:
+               width: int, cursor: int | None = None,
+               marks: dict[int, str] | None = None) -> Strip:
         null = self.get_component_rich_style("result-grid--null")
         cell_style = self.get_component_rich_style("result-grid--cell")
         segments = [Segment(" ", style)]
@@ -198,7 +223,11 @@ class ResultGrid(ScrollView, can_focus=True):
             cell_width = self.widths[index] if index < len(self.widths) else len(text)
             if len(text) > cell_width:
                 text = text[: cell_width - 1] + "…"
-            shown = style + cell_style if index == cursor else style
+            shown = style
+            if marks and index in marks:
+                shown = shown + self.get_component_rich_style(marks[index])
+            if index == cursor:
+                shown = shown + cell_style
             segments.append(Segment(text.ljust(cell_width), shown + null if is_null else shown))
             segments.append(Segment(" │ ", style))
         strip = Strip(segments[:-1] + [Segment(" ", style)])

@@ -1,0 +1,556 @@
+"""Tables (F2): the schema tree, and a grid onto the selected relation that fetches only
+the window it shows: sort, filters, foreign-key jumps, a details panel, view as a role,
+export and import. Editing is in `tables_editing.py`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
+
+from crestfall_tui.screens.cell import on_cell_action
+from crestfall_tui.screens.confirm import ConfirmModal
+from crestfall_tui.screens.csv_import import ImportModal
+from crestfall_tui.screens.picker import PickerModal
+from crestfall_tui.screens.prompt import PromptModal
+from crestfall_tui.screens.reading import TextModal
+from crestfall_tui.screens.tables_editing import TablesEditing
+from crestfall_tui.services.action_log import ActionLog, action_text
+from crestfall_tui.services.csv_import import read_plan
+from crestfall_tui.services.pending import PendingChanges
+from crestfall_tui.services.relations import Relation, TableInfo
+from crestfall_tui.services.table_session import PAGE_SIZE, TableSession
+from crestfall_tui.services.table_view import OPERATORS, UNARY, Filter, Row, SortKey, TableView
+from crestfall_tui.widgets.relation_tree import RelationTree
+from crestfall_tui.widgets.result_grid import ResultGrid
+from crestfall_tui.widgets.table_grid import TableGrid
+
+
+class TablesScreen(TablesEditing):
+    """Browse any relation of any size; edit it from the keyboard."""
+
+    CSS_PATH = "tables.tcss"
+    BINDINGS = [
+        Binding("slash", "search_tree", "Find table", tooltip="Filter the schema tree",
+                id="tables.search"),
+        Binding("s", "sort", "Sort", tooltip="Sort by the column: ascending, descending, off "
+                "(several columns add up)", id="tables.sort"),
+        Binding("f", "filter", "Filter", tooltip="Add a filter: column, operator, value",
+                id="tables.filter"),
+        Binding("equals_sign", "quick_filter", "Rows like this", show=False,
+                tooltip="Only rows whose column equals this cell", id="tables.quick_filter"),
+        Binding("F", "clear_filters", "Clear filters", show=False, id="tables.clear_filters"),
+        Binding("g", "go_to_key", "Go to key", show=False,
+                tooltip="Jump to the row with a primary key", id="tables.go"),
+        Binding("j", "follow_key", "Referenced row", show=False,
+                tooltip="Open the row this foreign key points to", id="tables.follow"),
+        Binding("J", "referencing", "Referencing rows", show=False,
+                tooltip="Rows in other tables that point to this one", id="tables.referencing"),
+        Binding("backspace", "back", "Back", show=False, tooltip="Where you were before a jump",
+                id="tables.back"),
+        Binding("c", "count", "Exact count", show=False, tooltip="Count the rows (full scan)",
+                id="tables.count"),
+        Binding("i", "toggle_details", "Details", tooltip="Columns, indexes, constraints, "
+                "triggers, RLS", id="tables.details"),
+        Binding("a", "view_as", "View as", tooltip="Browse and edit as anon, authenticated, "
+                "service_role or an auth user (RLS applies)", id="tables.view_as"),
+        Binding("E", "export", "Export", show=False, tooltip="The view to .csv or .jsonl",
+                id="tables.export"),
+        Binding("I", "import_csv", "Import", show=False, tooltip="Load a CSV file",
+                id="tables.import"),
+        Binding("L", "action_log", "Action log", show=False,
+                tooltip="Every write the studio committed on this stack", id="tables.log"),
+        Binding("r", "reload", "Reload", show=False, tooltip="Read the tree and rows again",
+                id="tables.reload"),
+        *TablesEditing.EDIT_BINDINGS,
+    ]
+
+    def __init__(self, session: TableSession, pending: PendingChanges,
+                 actions_log: ActionLog) -> None:
+        super().__init__()
+        self.session = session
+        self.pending = pending
+        self.actions_log = actions_log
+        self.view: TableView | None = None
+        self.estimate: int | None = None
+        self.exact: int | None = None
+        self.history: list[TableView] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="tables-body"):
+            with Vertical(id="tables-left"):
+                yield Input(placeholder="find a table", id="tree-search")
+                yield RelationTree(id="tree")
+            with Vertical(id="tables-right"):
+                yield Static("Pick a table on the left (enter opens it).", id="tables-title")
+                yield Static("", id="tables-warning")
+                yield ProgressBar(id="tables-progress", show_eta=False)
+                with Horizontal():
+                    yield TableGrid(id="grid")
+                    yield VerticalScroll(Static(id="details-text"), id="details")
+        yield Footer()
+
+    @property
+    def grid(self) -> TableGrid:
+        return self.query_one(TableGrid)
+
+    def on_mount(self) -> None:
+        self.query_one(RelationTree).focus()
+        self.watch(self.grid, "cursor_row", lambda _: self.show_title(), init=False)
+        self.watch(self.grid, "cursor_column", lambda _: self.show_title(), init=False)
+        self.load_tree()
+
+    async def on_unmount(self) -> None:
+        await self.session.close()
+
+    @work(group="tree", exclusive=True, exit_on_error=False)
+    async def load_tree(self) -> None:
+        self.query_one(RelationTree).load(await self.session.relations())
+
+    # The tree
+
+    def action_search_tree(self) -> None:
+        search = self.query_one("#tree-search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Changed, "#tree-search")
+    def search_changed(self, event: Input.Changed) -> None:
+        self.query_one(RelationTree).set_search(event.value)
+
+    @on(Input.Submitted, "#tree-search")
+    def search_done(self) -> None:
+        self.query_one(RelationTree).focus()
+
+    @on(Tree.NodeSelected, "#tree")
+    def relation_chosen(self, event: Tree.NodeSelected[Relation | None]) -> None:
+        relation = event.node.data
+        if relation is not None:
+            self.ask_to_leave(lambda: self.open(relation.schema, relation.name))
+
+    def ask_to_leave(self, then: object) -> None:
+        """Run `then` now, or after the user agrees to drop the pending changes."""
+        assert callable(then)
+        if not self.pending:
+            then()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.pending.reset()
+                then()
+
+        self.app.push_screen(ConfirmModal(f"Discard the pending changes ("
+                                          f"{self.pending.summary()})?", "Discard"), answered)
+
+    # Opening and paging
+
+    @work(group="open", exclusive=True, exit_on_error=False)
+    async def open(self, schema: str, name: str, filters: tuple[Filter, ...] = (),
+                   remember: bool = True) -> None:
+        table = await self.session.table(schema, name)
+        if remember and self.view is not None:
+            self.history.append(self.view)
+        self.pending.reset()
+        self.grid.open(table, self.pending)
+        await self.show_view(TableView(table, filters=filters))
+        self.grid.focus()
+        self.show_details()
+        self.refresh_bindings()
+
+    async def show_view(self, view: TableView, cursor: int | None = 0) -> None:
+        """Read the first page of a view (a new table, sort or filter) and its estimate."""
+        rows = await self.session.page(view, "first")
+        self.view = view
+        self.exact = None
+        self.grid.show(rows, at_start=True, at_end=len(rows) < PAGE_SIZE, cursor=cursor)
+        self.show_title()
+        self.estimate = await self.session.estimate(view)
+        self.show_title()
+
+    @on(ResultGrid.NeedMore)
+    def need_more(self, event: ResultGrid.NeedMore) -> None:
+        self.fetch(before=event.before)
+
+    @work(group="fetch", exit_on_error=False)
+    async def fetch(self, before: bool) -> None:
+        view, grid = self.view, self.grid
+        if view is None or not grid.window:
+            return
+        anchor = grid.window[0] if before else grid.window[-1]
+        rows = await self.session.page(view, "before" if before else "after", anchor)
+        if view is not self.view or anchor not in (grid.window[0], grid.window[-1]):
+            return  # the view changed, or the window moved, while this was read
+        if before:
+            grid.prepend(rows, at_start=len(rows) < PAGE_SIZE)
+        else:
+            grid.append(rows, at_end=len(rows) < PAGE_SIZE)
+        self.show_title()
+
+    @on(TableGrid.Jump)
+    def jump(self, event: TableGrid.Jump) -> None:
+        self.jump_to(event.where)
+
+    @work(group="fetch", exit_on_error=False)
+    async def jump_to(self, where: str) -> None:
+        if self.view is None:
+            return
+        rows = await self.session.page(self.view, where)
+        first = where == "first"
+        self.grid.show(rows, at_start=first or len(rows) < PAGE_SIZE,
+                       at_end=not first or len(rows) < PAGE_SIZE, cursor=0 if first else None)
+        self.show_title()
+
+    @work(group="fetch", exit_on_error=False)
+    async def reload_window(self) -> None:
+        """The same stretch of rows again (after a commit): from the window's first row."""
+        if self.view is None:
+            return
+        grid = self.grid
+        cursor = grid.cursor_row
+        if grid.window and not grid.at_start:
+            rows = await self.session.page(self.view, "from", grid.window[0],
+                                           max(PAGE_SIZE, len(grid.window)))
+            grid.show(rows, at_start=False, at_end=len(rows) < PAGE_SIZE, cursor=cursor)
+        else:
+            await self.show_view(self.view, cursor)
+        self.show_title()
+
+    def show_title(self) -> None:
+        view, grid = self.view, self.grid
+        if view is None:
+            return
+        table = view.table
+        count = f"{self.exact:,} rows" if self.exact is not None else \
+            f"~{self.estimate:,} rows (estimate; c counts)" if self.estimate is not None else ""
+        where = grid.position
+        at = f"row {where:,}" if where is not None else "row ?" if grid.rows else "no rows"
+        parts = [Text(table.qualified, style="bold"), Text(f" {table.kind} · {count} · {at}")]
+        if view.sort:
+            parts.append(Text(" · sort " + ", ".join(
+                f"{s.column} {'↓' if s.descending else '↑'}" for s in view.sort)))
+        if view.filters:
+            parts.append(Text(" · where " + " and ".join(f.label for f in view.filters),
+                              style="yellow"))
+        if self.session.run_as:
+            parts.append(Text(f" · as {self.session.run_as.label}", style="magenta"))
+        if self.pending:
+            parts.append(Text(f" · pending: {self.pending.summary()} (w shows SQL, ctrl+s "
+                              "commits)", style="bold yellow"))
+        self.query_one("#tables-title", Static).update(Text.assemble(*parts))
+        warning = self.read_only_reason() or table.warning
+        entry = grid.entry()
+        change = self.pending.for_row(entry) if isinstance(entry, Row) else entry
+        if change is not None and change.error:
+            warning = f"this row's change failed: {change.error}"
+        shown = self.query_one("#tables-warning", Static)
+        shown.update(Text(f"⚠ {warning}" if warning else ""))
+        shown.display = bool(warning)
+
+    # Sort, filters, keys
+
+    def action_sort(self) -> None:
+        view, column = self.view, self.grid.column_name
+        if view is None or column is None:
+            return
+        sort = list(view.sort)
+        found = next((i for i, key in enumerate(sort) if key.column == column), None)
+        if found is None:
+            sort.append(SortKey(column))
+        elif not sort[found].descending:
+            sort[found] = SortKey(column, descending=True)
+        else:
+            del sort[found]
+        self.change_view(replace(view, sort=tuple(sort)))
+
+    def action_filter(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        names = [column.name for column in view.table.columns]
+        current = self.grid.column_name or names[0]
+        ordered = [current] + [name for name in names if name != current]
+
+        def column_chosen(column: str | None) -> None:
+            if column is not None:
+                self.app.push_screen(PickerModal(f"{column}: operator", lambda search: [
+                    (op, op) for op in OPERATORS if search in op]),
+                    lambda op: operator_chosen(column, op))
+
+        def operator_chosen(column: str, operator: str | None) -> None:
+            if operator in UNARY:
+                self.add_filter(Filter(column, operator))
+            elif operator is not None:
+                hint = " (comma-separated)" if operator == "in" else ""
+
+                def valued(value: str | None) -> None:
+                    if value is not None and operator is not None:
+                        self.add_filter(Filter(column, operator, value))
+
+                self.app.push_screen(PromptModal(f"{column} {operator} …{hint}"), valued)
+
+        self.app.push_screen(PickerModal("Filter on column", lambda search: [
+            (name, name) for name in ordered if search.lower() in name.lower()]),
+            column_chosen)
+
+    def action_quick_filter(self) -> None:
+        entry, column = self.grid.entry(), self.grid.column_name
+        if self.view is None or not isinstance(entry, Row) or column is None:
+            return
+        value = entry.values[self.view.table.column_index(column)]
+        self.add_filter(Filter(column, "is null") if value is None else
+                        Filter(column, "=", value))
+
+    def add_filter(self, item: Filter) -> None:
+        if self.view is not None:
+            self.change_view(replace(self.view, filters=self.view.filters + (item,)))
+
+    def action_clear_filters(self) -> None:
+        if self.view is not None and self.view.filters:
+            self.change_view(replace(self.view, filters=()))
+
+    def change_view(self, view: TableView) -> None:
+        """A new sort or filter: rows are read again, pending changes stay."""
+        self.apply_view(view)
+
+    @work(group="fetch", exit_on_error=False)
+    async def apply_view(self, view: TableView) -> None:
+        await self.show_view(view)
+
+    def action_go_to_key(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        key = view.table.primary_key
+        if not key:
+            self.notify("this relation has no primary key to go to", severity="warning")
+            return
+
+        def answered(text: str | None) -> None:
+            if text is None:
+                return
+            values = [part.strip() for part in text.split(",")] if len(key) > 1 else [text]
+            if len(values) != len(key):
+                self.notify(f"give {len(key)} values: {', '.join(key)}", severity="error")
+                return
+            self.go_to(dict(zip(key, values, strict=True)))
+
+        self.app.push_screen(PromptModal(f"Go to the row where {', '.join(key)} = "), answered)
+
+    @work(group="fetch", exit_on_error=False)
+    async def go_to(self, key: dict[str, str]) -> None:
+        assert self.view is not None
+        row = await self.session.row_where(self.view, key)
+        if row is None:
+            wanted = ", ".join(f"{k} = {v}" for k, v in key.items())
+            self.notify(f"no row where {wanted}" + (" within the filters" if self.view.filters
+                                                    else ""), severity="warning")
+            return
+        rows = await self.session.page(self.view, "from", row)
+        self.grid.show(rows, at_start=False, at_end=len(rows) < PAGE_SIZE, cursor=0)
+        self.show_title()
+
+    def action_follow_key(self) -> None:
+        view, entry, column = self.view, self.grid.entry(), self.grid.column_name
+        if view is None or not isinstance(entry, Row) or column is None:
+            return
+        key = next((fk for fk in view.table.references if column in fk.columns), None)
+        if key is None:
+            self.notify(f"{column} is not part of a foreign key", severity="warning")
+            return
+        values = [entry.values[view.table.column_index(c)] for c in key.columns]
+        if None in values:
+            self.notify("a NULL foreign key references no row", severity="warning")
+            return
+        self.open(key.ref_schema, key.ref_table, tuple(
+            Filter(name, "=", value) for name, value in zip(key.ref_columns, values,
+                                                              strict=True)))
+
+    def action_referencing(self) -> None:
+        view, entry = self.view, self.grid.entry()
+        if view is None or not isinstance(entry, Row):
+            return
+        keys = list(view.table.referenced_by)
+        if not keys:
+            self.notify(f"no foreign key references {view.table.qualified}",
+                        severity="warning")
+            return
+        choices = [(f"{k.schema}.{k.table} ({', '.join(k.columns)}) via {k.name}", str(i))
+                   for i, k in enumerate(keys)]
+
+        def chosen(index: str | None) -> None:
+            if index is None:
+                return
+            key = keys[int(index)]
+            values = [entry.values[view.table.column_index(c)] for c in key.ref_columns]
+            self.open(key.schema, key.table, tuple(
+                Filter(name, "=", value) if value is not None else Filter(name, "is null")
+                for name, value in zip(key.columns, values, strict=True)))
+
+        self.app.push_screen(PickerModal("Rows that reference this one, in", lambda search: [
+            c for c in choices if search.lower() in c[0].lower()]), chosen)
+
+    def action_back(self) -> None:
+        if not self.history:
+            return
+        previous = self.history.pop()
+        self.ask_to_leave(lambda: self.open(previous.table.schema, previous.table.name,
+                                            previous.filters, remember=False))
+
+    @work(group="count", exclusive=True, exit_on_error=False)
+    async def action_count(self) -> None:
+        if self.view is not None:
+            self.notify("counting…", timeout=2)
+            self.exact = await self.session.count(self.view)
+            self.show_title()
+
+    # Details, roles, moving data
+
+    def action_toggle_details(self) -> None:
+        details = self.query_one("#details")
+        details.display = not details.display
+        self.show_details()
+
+    def show_details(self) -> None:
+        if self.view is not None and self.query_one("#details").display:
+            self.query_one("#details-text", Static).update(details_text(self.view.table))
+
+    def action_view_as(self) -> None:
+        def answered(answer: str | None) -> None:
+            self.change_role(answer or "")
+
+        current = self.session.run_as.label if self.session.run_as else ""
+        self.app.push_screen(PromptModal(
+            "View as (empty: the superuser; anon, authenticated, service_role, or an auth "
+            "user's id or email):", current), answered)
+
+    @work(group="fetch", exit_on_error=False)
+    async def change_role(self, answer: str) -> None:
+        await self.session.view_as(answer.split(" (")[0])
+        self.load_tree()
+        if self.view is not None:
+            await self.show_view(self.view)
+
+    def action_export(self) -> None:
+        if self.view is None:
+            return
+        view = self.view
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.export(view, Path(path).expanduser())
+
+        self.app.push_screen(PromptModal("Export the rows (with the filters and sort) to a "
+                                         ".csv or .jsonl file:",
+                                         str(Path.cwd() / f"{view.table.name}.csv")), chosen)
+
+    @work(group="transfer", exclusive=True, exit_on_error=False)
+    async def export(self, view: TableView, path: Path) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=max(1, self.estimate or 1), progress=0)
+
+        def progress(written: int, rows: int | None) -> None:
+            bar.update(progress=rows or 0)
+
+        try:
+            report = await self.session.export(view, path, progress)
+        finally:
+            bar.display = False
+        rows = f"{report.rows:,} rows, " if report.rows is not None else ""
+        self.notify(f"exported {rows}{report.bytes_written / 1e6:.1f} MB to {path}",
+                    title="Export")
+
+    def action_import_csv(self) -> None:
+        if self.view is None:
+            return
+        table = self.view.table
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.prepare_import(table, Path(path).expanduser())
+
+        self.app.push_screen(PromptModal(f"CSV file to load into {table.qualified} (its "
+                                         "first line names the columns):"), chosen)
+
+    @work(group="transfer", exclusive=True, thread=True, exit_on_error=False)
+    def prepare_import(self, table: TableInfo, path: Path) -> None:
+        plan = read_plan(path, table)
+        self.app.call_from_thread(self.app.push_screen, ImportModal(plan, table),
+                                  lambda mapped: mapped and self.load_csv(table, mapped))
+
+    @work(group="transfer", exclusive=True, exit_on_error=False)
+    async def load_csv(self, table: TableInfo, plan: object) -> None:
+        from crestfall_tui.services.csv_import import CsvPlan
+
+        assert isinstance(plan, CsvPlan)
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+
+        def progress(sent: int, total: int) -> None:
+            bar.update(total=max(1, total), progress=sent)
+
+        try:
+            loaded = await self.session.import_csv(table, plan, progress)
+        finally:
+            bar.display = False
+        self.notify(f"loaded {loaded:,} rows from {plan.path.name}", title="Import")
+        self.reload_window()
+
+    def action_action_log(self) -> None:
+        self.show_log()
+
+    @work(group="log", thread=True, exit_on_error=False)
+    def show_log(self) -> None:
+        text = action_text(self.actions_log.entries())
+        self.app.call_from_thread(self.app.push_screen,
+                                  TextModal("Action log (newest first)", text, "sql"))
+
+    def action_reload(self) -> None:
+        self.load_tree()
+        if self.view is not None:
+            self.open(self.view.table.schema, self.view.table.name, self.view.filters,
+                      remember=False)
+
+    @on(ResultGrid.CellAction)
+    def cell_action(self, event: ResultGrid.CellAction) -> None:
+        on_cell_action(self, event)
+
+
+def details_text(table: TableInfo) -> Table:
+    """The side panel: columns, key, foreign keys, indexes, constraints, triggers, RLS."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row(Text(table.qualified), Text(table.kind))
+    for column in table.columns:
+        facts = [column.type_sql, "null" if column.nullable else "not null"]
+        if column.default:
+            facts.append(f"default {column.default}")
+        if column.identity:
+            facts.append("identity")
+        if column.generated:
+            facts.append("generated")
+        grid.add_row(Text(column.name), Text(", ".join(facts), style="dim"))
+    grid.add_row(Text("primary key"), Text(", ".join(table.primary_key) or "none"))
+    for key in table.references:
+        grid.add_row(Text("references"), Text(f"({', '.join(key.columns)}) → {key.ref_schema}."
+                                              f"{key.ref_table} ({', '.join(key.ref_columns)})"))
+    for key in table.referenced_by:
+        grid.add_row(Text("referenced by"), Text(f"{key.schema}.{key.table} "
+                                                 f"({', '.join(key.columns)})"))
+    rls = "on" + (" (forced)" if table.rls_forced else "") if table.rls_enabled else "off"
+    grid.add_row(Text("row level security"), Text(rls, style="green" if table.rls_enabled
+                                                  else "yellow"))
+    for detail in table.details:
+        grid.add_row(Text(detail.kind), Text(f"{detail.name}: {detail.definition}"))
+    return grid
+

@@ -1,0 +1,277 @@
+"""The Tables screen driven by keys (Pilot) against the real Postgres."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from textual.pilot import Pilot
+from textual.widgets import Input, Label, TextArea
+
+from crestfall_tui.app import CrestfallApp
+from crestfall_tui.screens import ConfirmModal, TablesScreen
+from crestfall_tui.screens.cell_editor import CellEditorModal
+from crestfall_tui.screens.conflict import ConflictModal
+from crestfall_tui.screens.reading import TextModal
+from crestfall_tui.widgets import TableGrid
+from tests.helpers import StackUnderTest
+from tests.test_stack_screen import until
+
+
+@pytest.fixture
+def schema(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
+    name = f"ui_{uuid.uuid4().hex[:8]}"
+    db.execute(sql.SQL("create schema {}").format(sql.Identifier(name)))
+    db.execute(sql.SQL("set search_path = {}").format(sql.Identifier(name)))
+    yield name
+    db.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(name)))
+
+
+def grid(app: CrestfallApp) -> TableGrid:
+    return app.screen.query_one(TableGrid)
+
+
+def title(app: CrestfallApp) -> str:
+    return str(app.screen.query_one("#tables-title").render())
+
+
+async def open_table(pilot: Pilot[None], app: CrestfallApp, qualified: str) -> TableGrid:
+    """F2, `/`, type the name, enter on the first match: the grid shows its rows."""
+    await pilot.press("f2")
+    await until(pilot, lambda: isinstance(app.screen, TablesScreen)
+                and bool(app.screen.query_one("#tree").relations))
+    await pilot.press("slash", *qualified, "enter", "enter")
+    await until(pilot, lambda: title(app).startswith(qualified) and grid(app).rows != [])
+    return grid(app)
+
+
+async def commit(pilot: Pilot[None], app: CrestfallApp) -> None:
+    """ctrl+s, then yes."""
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+    await pilot.press("y")
+    await until(pilot, lambda: not isinstance(app.screen, ConfirmModal))
+
+
+async def test_browse_a_big_table_a_window_at_a_time(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """End shows the last rows, Home the first; scrolling fetches more and the window never
+    holds the whole table."""
+    db.execute("create table big (id int primary key, v text)")
+    db.execute("insert into big select g, 'v' || g from generate_series(1, 5000) g")
+    db.execute("analyze big")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.big")
+        assert table.rows[0] == ("1", "v1") and table.types[0] == "integer"
+        assert "~5,000 rows" in title(app) or "rows" in title(app)
+        await pilot.press("end")
+        await until(pilot, lambda: table.rows[-1] == ("5000", "v5000"))
+        assert len(table.window) <= 1000 and table.at_end and not table.at_start
+        await pilot.press("home")
+        await until(pilot, lambda: table.rows[0] == ("1", "v1") and table.cursor_row == 0)
+        for _ in range(40):
+            await pilot.press("pagedown")
+        await until(pilot, lambda: table.position is not None and table.position > 900)
+        ids = [int(row.values[0] or 0) for row in table.window]
+        assert ids == list(range(ids[0], ids[0] + len(ids)))  # nothing skipped or repeated
+        assert f"row {table.position:,}" in title(app)
+        await pilot.press("g")
+        await pilot.press(*"4321", "enter")
+        await until(pilot, lambda: table.rows[table.cursor_row][0] == "4321")
+
+
+async def test_edit_cells_with_typed_editors_and_commit(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """A refused value keeps the editor open with the reason and the text; a good one is
+    pending (coloured) until ctrl+s; JSON is checked; booleans toggle; enums pick."""
+    db.execute("create type mood as enum ('calm', 'busy')")
+    db.execute("create table things (id int primary key, n int, meta jsonb, ok bool, m mood)")
+    db.execute("insert into things values (1, 10, '{}', false, 'calm'), (2, 20, null, true, "
+               "'busy')")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.things")
+        await pilot.press("right", "enter")
+        await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
+        await pilot.press("end", *"999999999", "enter")
+        await until(pilot, lambda: "out of range" in str(
+            app.screen.query_one("#editor-error", Label).render()))
+        assert app.screen.query_one(Input).value == "10999999999"  # nothing typed is lost
+        app.screen.query_one(Input).value = "11"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        assert table.rows[0][1] == "11" and table.marks(0)[1] == {1: "table-grid--changed"}
+        await pilot.press("right", "enter")
+        await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
+        app.screen.query_one(TextArea).text = '{"a": [1, 2'
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "not valid JSON" in str(
+            app.screen.query_one("#editor-error", Label).render()))
+        app.screen.query_one(TextArea).text = '{"a": [1, 2]}'
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        await pilot.press("right", "enter")  # the boolean toggles in place
+        await pilot.press("right", "enter")
+        await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        assert "pending: 1 changed" in title(app)
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, TextModal))
+        review = app.screen.query_one(TextArea).text
+        assert review.startswith("BEGIN;\nUPDATE") and "xmin = %s" in review
+        await pilot.press("escape")
+        await commit(pilot, app)
+        await until(pilot, lambda: not app.table_pending)
+        assert db.execute("select n, meta, ok, m::text from things where id = 1").fetchone() \
+            == (11, {"a": [1, 2]}, True, "busy")
+        await pilot.press("L")
+        await until(pilot, lambda: isinstance(app.screen, TextModal))
+        assert "UPDATE" in app.screen.query_one(TextArea).text
+
+
+async def test_insert_delete_undo_and_null(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """o adds a row through the form (blank takes the default), d marks a row, u undoes,
+    n sets NULL; the commit does exactly what the grid showed."""
+    db.execute("create table items (id serial primary key, name text not null, "
+               "qty int default 7)")
+    db.execute("insert into items (name) values ('a'), ('b'), ('c')")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.items")
+        await pilot.press("o")
+        await until(pilot, lambda: app.screen.query(Input).first().has_focus)
+        await pilot.press("enter", *"new", "enter", "enter")  # id default, name, qty default
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        assert table.rows[0] == ("DEFAULT", "new", "DEFAULT")
+        assert table.marks(0)[0] == "table-grid--inserted"
+        await pilot.press("down", "d", "down", "d")
+        assert "2 to delete" in title(app)
+        await pilot.press("u")
+        assert "1 to delete" in title(app)
+        await pilot.press("down", "right", "right", "n")
+        await until(pilot, lambda: "1 changed" in title(app))
+        await commit(pilot, app)
+        await until(pilot, lambda: not app.table_pending)
+    assert db.execute("select id, name, qty from items order by id").fetchall() == [
+        (2, "b", 7), (3, "c", None), (4, "new", 7)]
+
+
+async def test_conflict_shows_both_versions_and_keeps_mine_on_request(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """Someone else updates the row after it was read: nothing is written, both versions
+    are shown; m applies mine to the current row and the next commit writes it."""
+    db.execute("create table acct (id int primary key, note text, balance int)")
+    db.execute("insert into acct values (1, 'x', 100)")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.acct")
+        await pilot.press("right", "right", "enter")
+        await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
+        app.screen.query_one(Input).value = "90"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        db.execute("update acct set note = 'theirs' where id = 1")
+        await commit(pilot, app)
+        await until(pilot, lambda: isinstance(app.screen, ConflictModal))
+        assert db.execute("select note, balance from acct").fetchone() == ("theirs", 100)
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        await commit(pilot, app)
+        await until(pilot, lambda: not app.table_pending)
+        await until(pilot, lambda: table.rows[0] == ("1", "theirs", "90"))
+    assert db.execute("select note, balance from acct").fetchone() == ("theirs", 90)
+
+
+async def test_read_only_hides_edit_keys_and_writes_nothing(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """A read-only stack: the edit keys are gone from the footer and do nothing."""
+    db.execute("create table ro (id int primary key, v text)")
+    db.execute("insert into ro values (1, 'x')")
+    app = CrestfallApp(replace(stack.stack, read_only=True), stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_table(pilot, app, f"{schema}.ro")
+        assert "read-only" in str(app.screen.query_one("#tables-warning").render())
+        active = {binding.action for _, binding, enabled, _ in
+                  app.screen.active_bindings.values() if enabled}
+        assert "edit_cell" not in {a.split(".")[-1] for a in active} and "commit" not in active
+        await pilot.press("enter", "d", "o")
+        assert not app.table_pending and isinstance(app.screen, TablesScreen)
+
+
+async def test_sort_filter_and_foreign_keys_by_keys(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """s sorts (again: descending), = keeps rows like this cell, j follows a foreign key,
+    backspace comes back, J lists the rows that point here."""
+    db.execute("create table owners (id int primary key, name text)")
+    db.execute("create table pets (id int primary key, owner int references owners, "
+               "kind text)")
+    db.execute("insert into owners values (1, 'ann'), (2, 'bo')")
+    db.execute("insert into pets values (1, 2, 'cat'), (2, 1, 'dog'), (3, 2, 'eel')")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.pets")
+        await pilot.press("right", "right", "s", "s")
+        await until(pilot, lambda: [r[2] for r in table.rows] == ["eel", "dog", "cat"])
+        await pilot.press("left", "=")
+        await until(pilot, lambda: [r[2] for r in table.rows] == ["eel", "cat"])
+        assert "where owner = 2" in title(app)
+        await pilot.press("j")
+        await until(pilot, lambda: title(app).startswith(f"{schema}.owners")
+                    and grid(app).rows == [("2", "bo")])
+        await pilot.press("backspace")
+        await until(pilot, lambda: title(app).startswith(f"{schema}.pets"))
+        await pilot.press("backspace")  # nothing further back: stays
+        await pilot.press("f2")
+        await until(pilot, lambda: grid(app).rows != [])
+        await open_table(pilot, app, f"{schema}.owners")
+        await pilot.press("J")
+        await pilot.press("enter")
+        await until(pilot, lambda: title(app).startswith(f"{schema}.pets")
+                    and [r[0] for r in grid(app).rows] == ["2"])
+
+
+async def test_view_as_an_auth_user_and_export(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]], schema: str,
+        tmp_path: Path) -> None:
+    """a: as an auth user only their rows show (RLS); E exports what is shown."""
+    me, other = str(uuid.uuid4()), str(uuid.uuid4())
+    db.execute("insert into auth.users (id, email) values (%s, %s)", (me, f"{me}@x.test"))
+    db.execute("create table notes (id int primary key, owner uuid, body text)")
+    db.execute("alter table notes enable row level security")
+    db.execute("create policy mine on notes to authenticated using (owner = auth.uid())")
+    db.execute(sql.SQL("grant usage on schema {} to authenticated").format(
+        sql.Identifier(schema)))
+    db.execute("grant select on notes to authenticated")
+    db.execute("insert into notes values (1, %s, 'mine'), (2, %s, 'theirs')", (me, other))
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.notes")
+        assert len(table.rows) == 2
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen.focused, Input))
+        app.screen.query_one(Input).value = f"{me}@x.test"
+        await pilot.press("enter")
+        await until(pilot, lambda: [r[2] for r in grid(app).rows] == ["mine"])
+        assert "as " in title(app)
+        target = tmp_path / "notes.jsonl"
+        await pilot.press("E")
+        await until(pilot, lambda: isinstance(app.screen.focused, Input))
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await until(pilot, lambda: target.exists())
+    assert target.read_text().count("\n") == 1 and '"mine"' in target.read_text()
+    db.execute("delete from auth.users where id = %s", (me,))
