@@ -4,9 +4,6 @@ export and import. Editing is in `tables_editing.py`."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -17,23 +14,20 @@ from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
 
 from crestfall_tui.screens.cell import on_cell_action
 from crestfall_tui.screens.confirm import ConfirmModal
-from crestfall_tui.screens.csv_import import ImportModal
-from crestfall_tui.screens.picker import PickerModal
-from crestfall_tui.screens.prompt import PromptModal
-from crestfall_tui.screens.reading import TextModal
 from crestfall_tui.screens.tables_editing import TablesEditing
-from crestfall_tui.services.action_log import ActionLog, action_text
-from crestfall_tui.services.csv_import import read_plan
+from crestfall_tui.screens.tables_navigation import TablesNavigation
+from crestfall_tui.screens.tables_transfer import TablesTransfer
+from crestfall_tui.services.action_log import ActionLog
 from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.relations import Relation, TableInfo
 from crestfall_tui.services.table_session import PAGE_SIZE, TableSession
-from crestfall_tui.services.table_view import OPERATORS, UNARY, Filter, Row, SortKey, TableView
+from crestfall_tui.services.table_view import Filter, Row, TableView
 from crestfall_tui.widgets.relation_tree import RelationTree
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.table_grid import TableGrid
 
 
-class TablesScreen(TablesEditing):
+class TablesScreen(TablesNavigation, TablesTransfer):
     """Browse any relation of any size; edit it from the keyboard."""
 
     CSS_PATH = "tables.tcss"
@@ -254,164 +248,6 @@ class TablesScreen(TablesEditing):
         shown = self.query_one("#tables-warning", Static)
         shown.update(Text(f"⚠ {warning}" if warning else ""))
         shown.display = bool(warning)
-
-    # Sort, filters, keys
-
-    def action_sort(self) -> None:
-        view, column = self.view, self.grid.column_name
-        if view is None or column is None:
-            return
-        sort = list(view.sort)
-        found = next((i for i, key in enumerate(sort) if key.column == column), None)
-        if found is None:
-            sort.append(SortKey(column))
-        elif not sort[found].descending:
-            sort[found] = SortKey(column, descending=True)
-        else:
-            del sort[found]
-        self.change_view(replace(view, sort=tuple(sort)))
-
-    def action_filter(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        names = [column.name for column in view.table.columns]
-        current = self.grid.column_name or names[0]
-        ordered = [current] + [name for name in names if name != current]
-
-        def column_chosen(column: str | None) -> None:
-            if column is not None:
-                self.app.push_screen(PickerModal(f"{column}: operator", lambda search: [
-                    (op, op) for op in OPERATORS if search in op]),
-                    lambda op: operator_chosen(column, op))
-
-        def operator_chosen(column: str, operator: str | None) -> None:
-            if operator in UNARY:
-                self.add_filter(Filter(column, operator))
-            elif operator is not None:
-                hint = " (comma-separated)" if operator == "in" else ""
-
-                def valued(value: str | None) -> None:
-                    if value is not None and operator is not None:
-                        self.add_filter(Filter(column, operator, value))
-
-                self.app.push_screen(PromptModal(f"{column} {operator} …{hint}"), valued)
-
-        self.app.push_screen(PickerModal("Filter on column", lambda search: [
-            (name, name) for name in ordered if search.lower() in name.lower()]),
-            column_chosen)
-
-    def action_quick_filter(self) -> None:
-        entry, column = self.grid.entry(), self.grid.column_name
-        if self.view is None or not isinstance(entry, Row) or column is None:
-            return
-        value = entry.values[self.view.table.column_index(column)]
-        self.add_filter(Filter(column, "is null") if value is None else
-                        Filter(column, "=", value))
-
-    def add_filter(self, item: Filter) -> None:
-        if self.view is not None:
-            self.change_view(replace(self.view, filters=self.view.filters + (item,)))
-
-    def action_clear_filters(self) -> None:
-        if self.view is not None and self.view.filters:
-            self.change_view(replace(self.view, filters=()))
-
-    def change_view(self, view: TableView) -> None:
-        """A new sort or filter: rows are read again, pending changes stay."""
-        self.apply_view(view)
-
-    @work(group="fetch", exit_on_error=False)
-    async def apply_view(self, view: TableView) -> None:
-        await self.show_view(view)
-
-    def action_go_to_key(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        key = view.table.primary_key
-        if not key:
-            self.notify("this relation has no primary key to go to", severity="warning")
-            return
-
-        def answered(text: str | None) -> None:
-            if text is None:
-                return
-            values = [part.strip() for part in text.split(",")] if len(key) > 1 else [text]
-            if len(values) != len(key):
-                self.notify(f"give {len(key)} values: {', '.join(key)}", severity="error")
-                return
-            self.go_to(dict(zip(key, values, strict=True)))
-
-        self.app.push_screen(PromptModal(f"Go to the row where {', '.join(key)} = "), answered)
-
-    @work(group="fetch", exit_on_error=False)
-    async def go_to(self, key: dict[str, str]) -> None:
-        assert self.view is not None
-        row = await self.session.row_where(self.view, key)
-        if row is None:
-            wanted = ", ".join(f"{k} = {v}" for k, v in key.items())
-            self.notify(f"no row where {wanted}" + (" within the filters" if self.view.filters
-                                                    else ""), severity="warning")
-            return
-        rows = await self.session.page(self.view, "from", row)
-        self.grid.show(rows, at_start=False, at_end=len(rows) < PAGE_SIZE, cursor=0)
-        self.show_title()
-
-    def action_follow_key(self) -> None:
-        view, entry, column = self.view, self.grid.entry(), self.grid.column_name
-        if view is None or not isinstance(entry, Row) or column is None:
-            return
-        key = next((fk for fk in view.table.references if column in fk.columns), None)
-        if key is None:
-            self.notify(f"{column} is not part of a foreign key", severity="warning")
-            return
-        values = [entry.values[view.table.column_index(c)] for c in key.columns]
-        if None in values:
-            self.notify("a NULL foreign key references no row", severity="warning")
-            return
-        self.open(key.ref_schema, key.ref_table, tuple(
-            Filter(name, "=", value) for name, value in zip(key.ref_columns, values,
-                                                              strict=True)))
-
-    def action_referencing(self) -> None:
-        view, entry = self.view, self.grid.entry()
-        if view is None or not isinstance(entry, Row):
-            return
-        keys = list(view.table.referenced_by)
-        if not keys:
-            self.notify(f"no foreign key references {view.table.qualified}",
-                        severity="warning")
-            return
-        choices = [(f"{k.schema}.{k.table} ({', '.join(k.columns)}) via {k.name}", str(i))
-                   for i, k in enumerate(keys)]
-
-        def chosen(index: str | None) -> None:
-            if index is None:
-                return
-            key = keys[int(index)]
-            values = [entry.values[view.table.column_index(c)] for c in key.ref_columns]
-            self.open(key.schema, key.table, tuple(
-                Filter(name, "=", value) if value is not None else Filter(name, "is null")
-                for name, value in zip(key.columns, values, strict=True)))
-
-        self.app.push_screen(PickerModal("Rows that reference this one, in", lambda search: [
-            c for c in choices if search.lower() in c[0].lower()]), chosen)
-
-    def action_back(self) -> None:
-        if not self.history:
-            return
-        previous = self.history.pop()
-        self.ask_to_leave(lambda: self.open(previous.table.schema, previous.table.name,
-                                            previous.filters, remember=False))
-
-    @work(group="count", exclusive=True, exit_on_error=False)
-    async def action_count(self) -> None:
-        if self.view is not None:
-            self.notify("counting…", timeout=2)
-            self.exact = await self.session.count(self.view)
-            self.show_title()
-
     # Details, roles, moving data
 
     def action_toggle_details(self) -> None:
@@ -422,97 +258,6 @@ class TablesScreen(TablesEditing):
     def show_details(self) -> None:
         if self.view is not None and self.query_one("#details").display:
             self.query_one("#details-text", Static).update(details_text(self.view.table))
-
-    def action_view_as(self) -> None:
-        def answered(answer: str | None) -> None:
-            self.change_role(answer or "")
-
-        current = self.session.run_as.label if self.session.run_as else ""
-        self.app.push_screen(PromptModal(
-            "View as (empty: the superuser; anon, authenticated, service_role, or an auth "
-            "user's id or email):", current), answered)
-
-    @work(group="fetch", exit_on_error=False)
-    async def change_role(self, answer: str) -> None:
-        await self.session.view_as(answer.split(" (")[0])
-        self.load_tree()
-        if self.view is not None:
-            await self.show_view(self.view)
-
-    def action_export(self) -> None:
-        if self.view is None:
-            return
-        view = self.view
-
-        def chosen(path: str | None) -> None:
-            if path:
-                self.export(view, Path(path).expanduser())
-
-        self.app.push_screen(PromptModal("Export the rows (with the filters and sort) to a "
-                                         ".csv or .jsonl file:",
-                                         str(Path.cwd() / f"{view.table.name}.csv")), chosen)
-
-    @work(group="transfer", exclusive=True, exit_on_error=False)
-    async def export(self, view: TableView, path: Path) -> None:
-        bar = self.query_one(ProgressBar)
-        bar.display = True
-        bar.update(total=max(1, self.estimate or 1), progress=0)
-
-        def progress(written: int, rows: int | None) -> None:
-            bar.update(progress=rows or 0)
-
-        try:
-            report = await self.session.export(view, path, progress)
-        finally:
-            bar.display = False
-        rows = f"{report.rows:,} rows, " if report.rows is not None else ""
-        self.notify(f"exported {rows}{report.bytes_written / 1e6:.1f} MB to {path}",
-                    title="Export")
-
-    def action_import_csv(self) -> None:
-        if self.view is None:
-            return
-        table = self.view.table
-
-        def chosen(path: str | None) -> None:
-            if path:
-                self.prepare_import(table, Path(path).expanduser())
-
-        self.app.push_screen(PromptModal(f"CSV file to load into {table.qualified} (its "
-                                         "first line names the columns):"), chosen)
-
-    @work(group="transfer", exclusive=True, thread=True, exit_on_error=False)
-    def prepare_import(self, table: TableInfo, path: Path) -> None:
-        plan = read_plan(path, table)
-        self.app.call_from_thread(self.app.push_screen, ImportModal(plan, table),
-                                  lambda mapped: mapped and self.load_csv(table, mapped))
-
-    @work(group="transfer", exclusive=True, exit_on_error=False)
-    async def load_csv(self, table: TableInfo, plan: object) -> None:
-        from crestfall_tui.services.csv_import import CsvPlan
-
-        assert isinstance(plan, CsvPlan)
-        bar = self.query_one(ProgressBar)
-        bar.display = True
-
-        def progress(sent: int, total: int) -> None:
-            bar.update(total=max(1, total), progress=sent)
-
-        try:
-            loaded = await self.session.import_csv(table, plan, progress)
-        finally:
-            bar.display = False
-        self.notify(f"loaded {loaded:,} rows from {plan.path.name}", title="Import")
-        self.reload_window()
-
-    def action_action_log(self) -> None:
-        self.show_log()
-
-    @work(group="log", thread=True, exit_on_error=False)
-    def show_log(self) -> None:
-        text = action_text(self.actions_log.entries())
-        self.app.call_from_thread(self.app.push_screen,
-                                  TextModal("Action log (newest first)", text, "sql"))
 
     def action_reload(self) -> None:
         self.load_tree()

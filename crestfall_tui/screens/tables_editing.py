@@ -23,7 +23,7 @@ from crestfall_tui.services.table_view import Row
 if TYPE_CHECKING:
     from crestfall_tui.services.action_log import ActionLog
     from crestfall_tui.services.table_session import TableSession
-    from crestfall_tui.services.table_view import TableView
+    from crestfall_tui.services.table_view import Filter, TableView
     from crestfall_tui.widgets.table_grid import TableGrid
 
 EDIT_ACTIONS = {"edit_cell", "set_null", "set_default", "insert_row", "duplicate_row",
@@ -54,6 +54,9 @@ class TablesEditing(CrestfallScreen):
     ]
 
     view: TableView | None
+    estimate: int | None
+    exact: int | None
+    history: list[TableView]
     session: TableSession
     pending: PendingChanges
     actions_log: ActionLog
@@ -65,6 +68,15 @@ class TablesEditing(CrestfallScreen):
         def show_title(self) -> None: ...
 
         def reload_window(self) -> object: ...
+
+        def load_tree(self) -> object: ...
+
+        async def show_view(self, view: TableView, cursor: int | None = 0) -> None: ...
+
+        def open(self, schema: str, name: str, filters: tuple[Filter, ...] = (),
+                 remember: bool = True) -> object: ...
+
+        def ask_to_leave(self, then: object) -> None: ...
 
     def read_only_reason(self) -> str | None:
         """Why nothing here may be changed, or None."""
