@@ -45,7 +45,7 @@ async def open_table(pilot: Pilot[None], app: CrestfallApp, qualified: str) -> T
     await pilot.press("f2")
     await until(pilot, lambda: isinstance(app.screen, TablesScreen)
                 and bool(app.screen.query_one("#tree").relations))
-    await pilot.press("slash", *qualified, "enter", "enter")
+    await pilot.press("slash", *qualified, "enter")
     await until(pilot, lambda: title(app).startswith(qualified) and grid(app).rows != [])
     return grid(app)
 

@@ -81,7 +81,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
         yield Header()
         with Horizontal(id="tables-body"):
             with Vertical(id="tables-left"):
-                yield Input(placeholder="find a table", id="tree-search")
+                yield Input(placeholder="/ find a table", id="tree-search")
                 yield RelationTree(id="tree")
             with Vertical(id="tables-right"):
                 yield Static("Pick a table on the left (enter opens it).", id="tables-title")
@@ -112,9 +112,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     # The tree
 
     def action_search_tree(self) -> None:
-        search = self.query_one("#tree-search", Input)
-        search.display = True
-        search.focus()
+        self.set_focus(self.query_one("#tree-search", Input))  # at once: the next key typed belongs to the search
 
     @on(Input.Changed, "#tree-search")
     def search_changed(self, event: Input.Changed) -> None:
@@ -122,7 +120,13 @@ class TablesScreen(TablesNavigation, TablesTransfer):
 
     @on(Input.Submitted, "#tree-search")
     def search_done(self) -> None:
-        self.query_one(RelationTree).focus()
+        """Enter in the search opens the first match."""
+        tree = self.query_one(RelationTree)
+        tree.focus()
+        first = tree.first_match()
+        if first is not None and first.data is not None:
+            relation = first.data
+            self.ask_to_leave(lambda: self.open(relation.schema, relation.name))
 
     @on(Tree.NodeSelected, "#tree")
     def relation_chosen(self, event: Tree.NodeSelected[Relation | None]) -> None:
@@ -164,8 +168,9 @@ class TablesScreen(TablesNavigation, TablesTransfer):
         """Read the first page of a view (a new table, sort or filter) and its estimate."""
         rows = await self.session.page(view, "first")
         self.view = view
-        self.exact = None
-        self.grid.show(rows, at_start=True, at_end=len(rows) < PAGE_SIZE, cursor=cursor)
+        at_end = len(rows) < PAGE_SIZE
+        self.exact = len(rows) if at_end else None  # all of it fits on the first page
+        self.grid.show(rows, at_start=True, at_end=at_end, cursor=cursor)
         self.show_title()
         self.estimate = await self.session.estimate(view)
         self.show_title()

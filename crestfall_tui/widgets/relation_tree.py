@@ -65,9 +65,13 @@ class RelationTree(Tree[Relation | None]):
                 parents[relation.schema, relation.name] = node
         if self.search:
             self.root.expand_all()
-        first = next((node for schema in schemas.values() for node in schema.children), None)
+        first = self.first_match()
         if first is not None:  # the cursor on the first match: enter opens it
             self.call_after_refresh(self.move_cursor, first)
+
+    def first_match(self) -> TreeNode[Relation | None] | None:
+        """The first relation shown."""
+        return next((node for schema in self.root.children for node in schema.children), None)
 
     def find(self, schema: str, name: str) -> TreeNode[Relation | None] | None:
         """The node of a relation, to move the cursor onto it."""

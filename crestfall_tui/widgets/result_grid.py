@@ -109,13 +109,18 @@ class ResultGrid(ScrollView, can_focus=True):
 
     def add_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """More rows of the current result."""
-        for row in rows[:MORE_MARGIN]:  # widths from a sample: cheap, and stable
-            for index, value in enumerate(row):
-                self.widths[index] = max(self.widths[index], min(CELL_WIDTH, len(_text(value))))
+        self.widen(rows)
         self.rows.extend(rows)
         self._asked = False
         self._resize()
         self._ask_if_near_end()
+
+    def widen(self, rows: list[tuple[Any, ...]]) -> None:
+        """Columns wide enough for these rows (a sample of them: cheap, and stable), up to
+        CELL_WIDTH; they never narrow, so the grid does not jump as it scrolls."""
+        for row in rows[:MORE_MARGIN]:
+            for index, value in enumerate(row):
+                self.widths[index] = max(self.widths[index], min(CELL_WIDTH, len(_text(value))))
 
     def finish(self) -> None:
         """The result has no more rows."""

@@ -124,6 +124,7 @@ class TableGrid(ResultGrid):
             rows.append(tuple(shown_value(found, name, value)
                               for name, value in zip(names, row.values, strict=True)))
         self.rows = rows
+        self.widen(rows[:len(self.inserted)] + rows[self.cursor_row:])
         self.complete = self.at_end
         self._asked = False
         self._resize()
