@@ -45,7 +45,7 @@ async def open_table(pilot: Pilot[None], app: CrestfallApp, qualified: str) -> T
     await pilot.press("f2")
     await until(pilot, lambda: isinstance(app.screen, TablesScreen)
                 and bool(app.screen.query_one("#tree").relations))
-    await pilot.press("slash", *qualified, "enter")
+    await pilot.press("slash", "ctrl+u", *qualified, "enter")
     await until(pilot, lambda: title(app).startswith(qualified) and grid(app).rows != [])
     return grid(app)
 
@@ -275,3 +275,138 @@ async def test_view_as_an_auth_user_and_export(
         await until(pilot, lambda: target.exists())
     assert target.read_text().count("\n") == 1 and '"mine"' in target.read_text()
     db.execute("delete from auth.users where id = %s", (me,))
+
+
+async def test_import_a_csv_by_keys_with_a_remapped_column(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]], schema: str,
+        tmp_path: Path) -> None:
+    """I, the file, enter on a CSV column to map it, l: the rows are in; a bad file names
+    its line and loads nothing."""
+    from crestfall_tui.screens.csv_import import ImportModal
+
+    db.execute("create table target (id int primary key, label text)")
+    db.execute("insert into target values (0, 'zero')")
+    good = tmp_path / "good.csv"
+    good.write_text("id,title\n1,one\n2,\"two, too\"\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,label\n3,x\nfour,y\n")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.target")
+        await pilot.press("I")
+        await until(pilot, lambda: isinstance(app.screen.focused, Input))
+        app.screen.query_one(Input).value = str(good)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ImportModal))
+        assert "goes to no column" in str(app.screen.query_one("#import-problems").render())
+        await pilot.press("l")  # refused while a column goes nowhere
+        assert isinstance(app.screen, ImportModal)
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: not isinstance(app.screen, ImportModal))
+        await pilot.press(*"label", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ImportModal))
+        await pilot.press("l")
+        await until(pilot, lambda: len(table.rows) == 3)
+        assert table.rows[2] == ("2", "two, too")
+        await pilot.press("I")
+        await until(pilot, lambda: isinstance(app.screen.focused, Input))
+        app.screen.query_one(Input).value = str(bad)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ImportModal))
+        await pilot.press("l")
+        await until(pilot, lambda: any("line 3" in n.message and "nothing was loaded"
+                                       in n.message for n in app._notifications))
+    assert db.execute("select count(*) from target").fetchone() == (3,)
+
+
+async def test_a_failed_commit_marks_the_row_and_keeps_every_change(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """A check constraint refuses one change: nothing is written, the row is marked with
+    Postgres's reason, both changes stay pending; fixing it commits both."""
+    db.execute("create table limits (id int primary key, n int check (n < 100))")
+    db.execute("insert into limits values (1, 1), (2, 2)")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.limits")
+        for value in ("5", "500"):
+            await pilot.press("right", "enter")
+            await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
+            app.screen.query_one(Input).value = value
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+            await pilot.press("left", "down")
+        await commit(pilot, app)
+        await until(pilot, lambda: table.marks(1)[0] == "table-grid--error")
+        assert table.cursor_row == 1 and "limits_n_check" in str(
+            app.screen.query_one("#tables-warning").render())
+        assert len(app.table_pending) == 2
+        assert db.execute("select n from limits order by id").fetchall() == [(1,), (2,)]
+        await pilot.press("right", "enter")
+        await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
+        app.screen.query_one(Input).value = "50"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        await commit(pilot, app)
+        await until(pilot, lambda: not app.table_pending)
+    assert db.execute("select n from limits order by id").fetchall() == [(5,), (50,)]
+
+
+async def test_no_key_tables_warn_and_join_views_are_read_only(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """A table without a primary key says how rows are found; a join view says why it
+    cannot be edited, and its edit keys do nothing."""
+    db.execute("create table loose (v text)")
+    db.execute("insert into loose values ('a'), ('a')")
+    db.execute("create view pairs as select a.v, b.v as w from loose a cross join loose b")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_table(pilot, app, f"{schema}.loose")
+        assert "ctid" in str(app.screen.query_one("#tables-warning").render())
+        await pilot.press("d")
+        assert "1 to delete" in title(app)
+        await commit(pilot, app)
+        await until(pilot, lambda: len(grid(app).rows) == 1)
+        await open_table(pilot, app, f"{schema}.pairs")
+        assert "not updatable" in str(app.screen.query_one("#tables-warning").render())
+        await pilot.press("enter", "d", "o")
+        assert not app.table_pending and isinstance(app.screen, TablesScreen)
+    assert db.execute("select count(*) from loose").fetchone() == (1,)
+
+
+async def test_hostile_names_open_and_edit_by_keys(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """A table and columns named with quotes, a semicolon, a % and a reserved word."""
+    db.execute('create table "we""ird; 50% tab" ("Select" int primary key, "ünï code" text)')
+    db.execute('insert into "we""ird; 50% tab" values (1, \'x\')')
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f'{schema}.we"ird; 50% tab')
+        assert table.columns == ["Select", "ünï code"]
+        await pilot.press("right", "enter")
+        await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
+        app.screen.query_one(Input).value = "y'; drop table x; --"
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        await commit(pilot, app)
+        await until(pilot, lambda: not app.table_pending)
+    assert db.execute('select "ünï code" from "we""ird; 50% tab"').fetchone() == (
+        "y'; drop table x; --",)
+
+
+async def test_database_down_is_a_message_not_a_crash(tmp_path: Path) -> None:
+    """F2 on a stack whose Postgres is not running: a notification says so."""
+    from tests.helpers import make_stack
+
+    idle = make_stack("idle")
+    try:
+        app = CrestfallApp(idle.stack, idle.runtime)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("f2")
+            await until(pilot, lambda: any("refused the connection" in n.message
+                                           for n in app._notifications))
+            assert isinstance(app.screen, TablesScreen)
+    finally:
+        idle.remove()

@@ -112,7 +112,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     # The tree
 
     def action_search_tree(self) -> None:
-        self.set_focus(self.query_one("#tree-search", Input))  # at once: the next key typed belongs to the search
+        self.set_focus(self.query_one("#tree-search", Input))
 
     @on(Input.Changed, "#tree-search")
     def search_changed(self, event: Input.Changed) -> None:
