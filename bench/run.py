@@ -8,6 +8,8 @@ cold:    `crestfall-tui stack up` on an empty data dir, against the raw service 
          by hand (initdb + pg_ctl start + Typesense start, until each answers).
 docker:  the docker runtime's `up` (existing volumes, offline images) until db and search are
          healthy, against the same containers started directly with docker-py and polled.
+tables:  the Tables screen on 10,000,000 rows: open, last page, PageDown p50/p95, RSS
+         against 10,000 rows, and the same pages by a bare psycopg query (bench/tables.py).
 query:   `select * from big` (1,000,000 rows): from pressing run to the first rows on screen,
          and peak RSS, for crestfall-tui, harlequin and pgcli in tmux; and a bare psycopg
          server-side cursor's first batch.
@@ -317,7 +319,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", choices=("startup", "cold", "docker", "query"))
+    parser.add_argument("--only", choices=("startup", "cold", "docker", "query", "tables"))
     args = parser.parse_args()
     os.environ.setdefault("CRESTFALL_CONFIG", "/nonexistent/crestfall.toml")
     if args.only in (None, "startup"):
@@ -328,6 +330,10 @@ def main() -> None:
         bench_docker(args.runs)
     if args.only in (None, "query"):
         bench_query(args.runs)
+    if args.only in (None, "tables"):
+        from bench.tables import bench_tables
+
+        bench_tables(args.runs, TIMER, BINARY)
 
 
 if __name__ == "__main__":

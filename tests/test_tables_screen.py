@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -10,8 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from psycopg import sql
+from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, TextArea
+from textual.widgets import Input, Label, Static, TextArea
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.screens import ConfirmModal, TablesScreen
@@ -410,3 +412,40 @@ async def test_database_down_is_a_message_not_a_crash(tmp_path: Path) -> None:
             assert isinstance(app.screen, TablesScreen)
     finally:
         idle.remove()
+
+
+async def test_details_panel_and_reverting_cells_and_rows(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """i shows columns, key, indexes and RLS policies; x reverts a cell, X a row, D sets
+    DEFAULT."""
+    db.execute("create table detailed (id int primary key, v text default 'dflt', w text)")
+    db.execute("create index detailed_w on detailed (w)")
+    db.execute("alter table detailed enable row level security")
+    db.execute("create policy open_read on detailed for select using (true)")
+    db.execute("insert into detailed values (1, 'a', 'b')")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.detailed")
+        await pilot.press("i")
+        details = app.screen.query_one("#details-text", Static)
+
+        def shown() -> str:
+            console = Console(width=200, record=True, file=io.StringIO())
+            console.print(details.content)
+            return console.export_text()
+
+        await until(pilot, lambda: details.parent is not None and details.parent.display
+                    and "detailed_w" in shown())
+        text = shown()
+        assert "open_read" in text and "row level security" in text and "'dflt'" in text
+        await pilot.press("right", "D", "right", "n")
+        assert table.rows[0] == ("1", "DEFAULT", None) and "1 changed" in title(app)
+        await pilot.press("x")
+        assert table.rows[0] == ("1", "DEFAULT", "b")
+        await pilot.press("X")
+        assert table.rows[0] == ("1", "a", "b") and not app.table_pending
+        await pilot.press("left", "D")
+        await commit(pilot, app)
+        await until(pilot, lambda: not app.table_pending)
+    assert db.execute("select v from detailed").fetchone() == ("dflt",)

@@ -52,6 +52,7 @@ class CellEditorModal(ModalScreen[str | None]):
         self.column = column
         self.current = current
         self.check = check
+        self.checking = False
 
     @property
     def kind(self) -> str:
@@ -129,12 +130,18 @@ class CellEditorModal(ModalScreen[str | None]):
             self.query_one(Input).value
         self.validate_and_accept(text)
 
-    @work(group="cell-check", exclusive=True, exit_on_error=False)
+    @work(group="cell-check", exit_on_error=False)
     async def validate_and_accept(self, text: str) -> None:
-        """Keep the value only if Postgres takes it for the column's type."""
+        """Keep the value only if Postgres takes it for the column's type (one check at a
+        time: a second enter while one runs is ignored)."""
+        if self.checking:
+            return
+        self.checking = True
         try:
             await self.check(self.column, text)
         except CrestfallError as error:
             self.query_one("#editor-error", Label).update(error.message)
             return
+        finally:
+            self.checking = False
         self.dismiss(text)

@@ -41,6 +41,7 @@ class RowFormModal(ModalScreen[dict[str, str] | None]):
         self.table = table
         self.check = check
         self.values = values or {}
+        self.checking = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -81,14 +82,21 @@ class RowFormModal(ModalScreen[dict[str, str] | None]):
         self.validate_and_accept({name: field.value for name, field in self._fields()
                                   if field.value != ""})
 
-    @work(group="row-check", exclusive=True, exit_on_error=False)
+    @work(group="row-check", exit_on_error=False)
     async def validate_and_accept(self, values: dict[str, str]) -> None:
+        """Keep the row only if Postgres takes every value (one check at a time)."""
+        if self.checking:
+            return
+        self.checking = True
         problems = []
-        for name, text in values.items():
-            try:
-                await self.check(self.table.column(name), text)
-            except CrestfallError as error:
-                problems.append(error.message)
+        try:
+            for name, text in values.items():
+                try:
+                    await self.check(self.table.column(name), text)
+                except CrestfallError as error:
+                    problems.append(error.message)
+        finally:
+            self.checking = False
         if problems:
             self.query_one("#form-error", Label).update("\n".join(problems))
             return

@@ -4,6 +4,8 @@ export and import. Editing is in `tables_editing.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -105,7 +107,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     async def on_unmount(self) -> None:
         await self.session.close()
 
-    @work(group="tree", exclusive=True, exit_on_error=False)
+    @work(group="tree", exit_on_error=False)
     async def load_tree(self) -> None:
         self.query_one(RelationTree).load(await self.session.relations())
 
@@ -134,9 +136,8 @@ class TablesScreen(TablesNavigation, TablesTransfer):
         if relation is not None:
             self.ask_to_leave(lambda: self.open(relation.schema, relation.name))
 
-    def ask_to_leave(self, then: object) -> None:
+    def ask_to_leave(self, then: Callable[[], object]) -> None:
         """Run `then` now, or after the user agrees to drop the pending changes."""
-        assert callable(then)
         if not self.pending:
             then()
             return
@@ -151,7 +152,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
 
     # Opening and paging
 
-    @work(group="open", exclusive=True, exit_on_error=False)
+    @work(group="open", exit_on_error=False)
     async def open(self, schema: str, name: str, filters: tuple[Filter, ...] = (),
                    remember: bool = True) -> None:
         table = await self.session.table(schema, name)

@@ -4,6 +4,7 @@ written (a read-only stack, a view Postgres cannot update)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -76,7 +77,7 @@ class TablesEditing(CrestfallScreen):
         def open(self, schema: str, name: str, filters: tuple[Filter, ...] = (),
                  remember: bool = True) -> object: ...
 
-        def ask_to_leave(self, then: object) -> None: ...
+        def ask_to_leave(self, then: Callable[[], object]) -> None: ...
 
     def read_only_reason(self) -> str | None:
         """Why nothing here may be changed, or None."""
@@ -216,7 +217,7 @@ class TablesEditing(CrestfallScreen):
         if entry is not None and self.pending.revert(entry):
             self.changed()
 
-    @work(group="commit", exclusive=True, exit_on_error=False)
+    @work(group="commit", exit_on_error=False)
     async def action_review(self) -> None:
         if self.view is None:
             return
@@ -243,7 +244,7 @@ class TablesEditing(CrestfallScreen):
 
         self.app.push_screen(ConfirmModal(question, "Commit"), answered)
 
-    @work(group="commit", exclusive=True, exit_on_error=False)
+    @work(group="commit", exit_on_error=False)
     async def commit(self) -> None:
         assert self.view is not None
         table = self.view.table

@@ -165,7 +165,7 @@ class TablesNavigation(TablesEditing):
         self.ask_to_leave(lambda: self.open(previous.table.schema, previous.table.name,
                                             previous.filters, remember=False))
 
-    @work(group="count", exclusive=True, exit_on_error=False)
+    @work(group="count", exit_on_error=False)
     async def action_count(self) -> None:
         if self.view is not None:
             self.notify("counting…", timeout=2)

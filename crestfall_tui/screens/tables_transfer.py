@@ -85,7 +85,7 @@ class TablesTransfer(TablesEditing):
         self.app.call_from_thread(self.app.push_screen, ImportModal(plan, table),
                                   lambda mapped: mapped and self.load_csv(table, mapped))
 
-    @work(group="transfer", exclusive=True, exit_on_error=False)
+    @work(group="transfer", exit_on_error=False)
     async def load_csv(self, table: TableInfo, plan: CsvPlan) -> None:
         bar = self.query_one(ProgressBar)
         bar.display = True

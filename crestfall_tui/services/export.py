@@ -48,6 +48,8 @@ async def export_result(session: QuerySession, statement: Statement, path: Path,
 async def write_export(path: Path, source: AsyncIterator[bytes | str],
                        progress: Callable[[int, int | None], None]) -> ExportReport:
     """Write what COPY streams: CSV chunks (bytes) or JSON Lines (one str a row).
+    `progress(bytes, rows)` as it goes; for CSV the rows are its lines after the header (a
+    field with a newline counts twice), so only the final report leaves them out.
 
     The file appears only when the export succeeded: it is written as `<path>.part` and
     renamed at the end, so a failed or cancelled export never clobbers an existing file.
@@ -63,10 +65,11 @@ async def write_export(path: Path, source: AsyncIterator[bytes | str],
                     rows += 1
                 else:
                     data = item
+                    rows += data.count(b"\n")  # about the rows: a field may hold a newline
                 out.write(data)
                 written += len(data)
                 if not lines or rows % 1000 == 0:
-                    progress(written, rows if lines else None)
+                    progress(written, rows if lines else max(0, rows - 1))
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -44,6 +44,7 @@ class TableSession:
     """Read and write as this role or auth user (row-level security applies)."""
     _conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
     _rows: psycopg.AsyncCursor[tuple[Any, ...]] | None = None
+    _texts: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One piece of work at a time on the connection: workers run side by side, and two
     transactions interleaved on one connection would nest wrongly."""
@@ -124,10 +125,20 @@ class TableSession:
         try:
             async with self._using() as conn, role_scope(conn, self.run_as):
                 cursor = self._row_cursor()
-                await cursor.execute(with_params(statement, conn), params)
+                await cursor.execute(self._bytes(statement, conn), params)
                 return await cursor.fetchall()
         except psycopg.Error as error:
             raise CrestfallError(_message(error), title="Tables") from None
+
+    def _bytes(self, statement: Any, conn: Any) -> bytes:
+        """The statement's text, kept for the statement objects a view reuses (its pages)."""
+        kept = self._texts.get(id(statement))
+        if kept is None or kept[0] is not statement:
+            kept = (statement, with_params(statement, conn))
+            if len(self._texts) > 64:
+                self._texts.clear()
+            self._texts[id(statement)] = kept
+        return kept[1]
 
     async def estimate(self, view: TableView) -> int:
         """The planner's estimate of the rows the view's filters let through: instant on

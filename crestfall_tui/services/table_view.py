@@ -6,7 +6,8 @@ have neither. Every identifier goes through psycopg.sql and every value is a par
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.relations import TableInfo
@@ -50,10 +51,9 @@ class Filter:
         return [item.strip() for item in (self.value or "").split(",") if item.strip()]
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One row as read: every value as Postgres's own text (None for NULL), where it is,
-    and which version of it was read."""
+    and which version of it was read. A named tuple: a page makes hundreds of them."""
 
     values: tuple[str | None, ...]
     identity: tuple[Any, ...]
@@ -89,6 +89,9 @@ class TableView:
     table: TableInfo
     sort: tuple[SortKey, ...] = ()
     filters: tuple[Filter, ...] = field(default=())
+    _pages: dict[tuple[Any, ...], tuple[sql.Composable, list[int]]] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
+    """Page statements by shape (see `page`)."""
 
     @property
     def keyset(self) -> bool:
@@ -174,29 +177,55 @@ class TableView:
             key.expression) for key in keys]
         return sql.SQL(" ORDER BY ") + sql.SQL(", ").join(terms)
 
+    @cached_property
+    def keys(self) -> list[OrderKey]:
+        return self.order_keys()
+
+    @cached_property
+    def _filtered(self) -> tuple[sql.Composable, list[Any]]:
+        return self.where()
+
     def page(self, where: str, anchor: Row | None, limit: int,
              offset: int = 0) -> tuple[sql.Composable, list[Any], bool]:
         """The statement for a page, its parameters, and whether its rows come in reverse.
 
         `where` is first, last, after (the anchor), before (the anchor) or from (the anchor
-        itself and what follows it).
+        itself and what follows it). Statements are kept by their shape (which anchor
+        values are NULL), so paging on reuses one statement object and only the parameters
+        change.
         """
+        reverse = self.keyset and where in ("last", "before")  # OFFSET pages read forwards
+        values = None
+        if anchor is not None and self.keyset and where in ("after", "before", "from"):
+            values = [key.of(anchor) for key in self.keys]
+        shape = (where, limit, 0 if self.keyset else max(0, offset),
+                 None if values is None else tuple(value is None for value in values))
+        built = self._pages.get(shape)
+        if built is None:
+            built = self._build_page(where, shape[3], limit, offset, reverse)
+            self._pages[shape] = built
+        statement, indexes = built
+        params = list(self._filtered[1])
+        if values is not None:
+            params += [values[index] for index in indexes]
+        return statement, params, reverse
+
+    def _build_page(self, where: str, nulls: tuple[bool, ...] | None, limit: int,
+                    offset: int, reverse: bool) -> tuple[sql.Composable, list[int]]:
         from psycopg import sql
 
-        keys = self.order_keys()
-        condition, params = self.where()
-        reverse = self.keyset and where in ("last", "before")  # OFFSET pages read forwards
-        if anchor is not None and self.keyset and where in ("after", "before", "from"):
-            after, after_params = _keyset_condition(keys, anchor, forward=where != "before",
-                                                    inclusive=where == "from")
+        condition = self._filtered[0]
+        indexes: list[int] = []
+        if nulls is not None:
+            after, indexes = _keyset_condition(self.keys, nulls, forward=where != "before",
+                                               inclusive=where == "from")
             condition = sql.SQL("({}) AND ({})").format(condition, after)
-            params += after_params
         statement = sql.SQL("SELECT {} FROM {} WHERE {}{} LIMIT {}").format(
-            self.select_list(), self.relation(), condition, self.order_by(keys, reverse),
+            self.select_list(), self.relation(), condition, self.order_by(self.keys, reverse),
             sql.Literal(limit))
         if not self.keyset:
             statement = statement + sql.SQL(" OFFSET {}").format(sql.Literal(max(0, offset)))
-        return statement, params, reverse
+        return statement, indexes
 
     def count(self) -> tuple[sql.Composable, list[Any]]:
         """An exact count of the rows the filters let through."""
@@ -221,26 +250,27 @@ class TableView:
         return sql.SQL("COPY (SELECT row_to_json(q)::text FROM ({}) q) TO STDOUT").format(
             select), params
 
+    @cached_property
+    def _key_indexes(self) -> tuple[int, ...]:
+        return tuple(self.table.column_index(name) for name in self.table.primary_key)
+
     def make_row(self, record: tuple[Any, ...], position: int | None = None) -> Row:
         """A fetched record (the columns, then ctid and xmin for heap relations) as a Row."""
         width = len(self.table.columns)
-        values = tuple(record[:width])
-        ctid = record[width] if self.table.has_heap else None
-        xmin = record[width + 1] if self.table.has_heap else None
-        identity: tuple[Any, ...]
-        if self.table.primary_key:
-            identity = ("key",) + tuple(values[self.table.column_index(name)]
-                                        for name in self.table.primary_key)
-        elif ctid is not None:
-            identity = ("ctid", ctid)
-        else:
-            identity = ("values",) + values
-        return Row(values, identity, ctid, xmin, position)
+        values = record[:width]
+        if not self.table.has_heap:
+            return Row(values, ("values", *values), None, None, position)
+        ctid, xmin = record[width], record[width + 1]
+        if self._key_indexes:
+            return Row(values, ("key", *[values[i] for i in self._key_indexes]), ctid, xmin,
+                       position)
+        return Row(values, ("ctid", ctid), ctid, xmin, position)
 
 
-def _keyset_condition(keys: list[OrderKey], anchor: Row, *, forward: bool,
-                      inclusive: bool) -> tuple[sql.Composable, list[Any]]:
-    """Rows after (or before) the anchor in the order of `keys`.
+def _keyset_condition(keys: list[OrderKey], nulls: tuple[bool, ...], *, forward: bool,
+                      inclusive: bool) -> tuple[sql.Composable, list[int]]:
+    """Rows after (or before) the anchor in the order of `keys`, and which of the anchor's
+    key values are its parameters, in order (`nulls` says which of them are NULL).
 
     When every key runs the same way and the anchor has no NULL, one row comparison
     `(a, b) > (x, y)` says it, and Postgres walks an index for it. Otherwise it is spelt out:
@@ -249,36 +279,34 @@ def _keyset_condition(keys: list[OrderKey], anchor: Row, *, forward: bool,
     """
     from psycopg import sql
 
-    values = [key.of(anchor) for key in keys]
-
     def operator(key: OrderKey) -> str:
         greater = forward != key.descending
         return (">" if greater else "<") + ("=" if inclusive else "")
 
-    if len({key.descending for key in keys}) == 1 and None not in values:
+    if len({key.descending for key in keys}) == 1 and not any(nulls):
         return sql.SQL("({}) {} ({})").format(
             sql.SQL(", ").join(key.expression for key in keys), sql.SQL(operator(keys[0])),
-            sql.SQL(", ").join(sql.Placeholder() * len(keys))), values
+            sql.SQL(", ").join(sql.Placeholder() * len(keys))), list(range(len(keys)))
     terms: list[sql.Composable] = []
-    params: list[Any] = []
+    indexes: list[int] = []
     for index, key in enumerate(keys):
         last = index == len(keys) - 1
         strict = ">" if forward != key.descending else "<"
         if last and inclusive:
             strict += "="
-        if values[index] is None and not (last and inclusive):
+        if nulls[index] and not (last and inclusive):
             continue
         equal = [sql.SQL("{} IS NOT DISTINCT FROM {}").format(k.expression, sql.Placeholder())
                  for k in keys[:index]]
-        if values[index] is None:  # inclusive end on a NULL: the anchor's equals
+        if nulls[index]:  # inclusive end on a NULL: the anchor's equals
             compare: sql.Composable = sql.SQL("{} IS NULL").format(key.expression)
-            term_params = values[:index]
+            term_indexes = list(range(index))
         else:
             compare = sql.SQL("{} {} {}").format(key.expression, sql.SQL(strict),
                                                  sql.Placeholder())
-            term_params = values[:index] + [values[index]]
+            term_indexes = list(range(index + 1))
         terms.append(sql.SQL("({})").format(sql.SQL(" AND ").join([*equal, compare])))
-        params += term_params
+        indexes += term_indexes
     if not terms:
         return sql.SQL("FALSE"), []
-    return sql.SQL(" OR ").join(terms), params
+    return sql.SQL(" OR ").join(terms), indexes

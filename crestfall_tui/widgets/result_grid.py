@@ -109,16 +109,16 @@ class ResultGrid(ScrollView, can_focus=True):
 
     def add_rows(self, rows: list[tuple[Any, ...]]) -> None:
         """More rows of the current result."""
-        self.widen(rows)
+        self.widen(rows[:MORE_MARGIN])
         self.rows.extend(rows)
         self._asked = False
         self._resize()
         self._ask_if_near_end()
 
     def widen(self, rows: list[tuple[Any, ...]]) -> None:
-        """Columns wide enough for these rows (a sample of them: cheap, and stable), up to
+        """Columns wide enough for these rows (callers pass a sample: cheap), up to
         CELL_WIDTH; they never narrow, so the grid does not jump as it scrolls."""
-        for row in rows[:MORE_MARGIN]:
+        for row in rows:
             for index, value in enumerate(row):
                 self.widths[index] = max(self.widths[index], min(CELL_WIDTH, len(_text(value))))
 

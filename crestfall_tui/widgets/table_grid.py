@@ -16,6 +16,8 @@ from crestfall_tui.widgets.result_grid import ResultGrid
 WINDOW = 1000
 """Rows held at most; beyond that, those farthest from the cursor are let go."""
 MARGIN = 60
+SAMPLE = 100
+"""Rows at each end of the window that set the columns' widths."""
 """Ask for the next page when the cursor is this close to either end of the window."""
 
 
@@ -124,7 +126,7 @@ class TableGrid(ResultGrid):
             rows.append(tuple(shown_value(found, name, value)
                               for name, value in zip(names, row.values, strict=True)))
         self.rows = rows
-        self.widen(rows[:len(self.inserted)] + rows[self.cursor_row:])
+        self.widen(rows[:SAMPLE] + rows[-SAMPLE:])  # both ends: a jump shows the last rows
         self.complete = self.at_end
         self._asked = False
         self._resize()
