@@ -101,21 +101,24 @@ def tui_steps(cmd: str, table: str, step: int, runs: int, timer: Path) -> dict[s
     return {"steps": steps, "rss_mb": rss}
 
 
+QUERIES = {
+    "first": "select id, name, n, at, ctid::text, xmin::text from big10m "
+             "order by id limit 200",
+    "last": "select id, name, n, at, ctid::text, xmin::text from big10m "
+            "order by id desc limit 200",
+    "after": "select id, name, n, at, ctid::text, xmin::text from big10m "
+             "where id > 5000000 order by id limit 200",
+}
+"""The pages the benchmark compares, as a bare query writes them."""
+
+
 def bare_pages(url: str, runs: int) -> dict[str, float]:
-    """The same pages, fetched by a bare psycopg query on an open connection."""
+    """The same pages, fetched by a bare (blocking) psycopg query on an open connection."""
     import psycopg
 
-    queries = {
-        "first": "select id, name, n, at, ctid::text, xmin::text from big10m "
-                 "order by id limit 200",
-        "last": "select id, name, n, at, ctid::text, xmin::text from big10m "
-                "order by id desc limit 200",
-        "after": "select id, name, n, at, ctid::text, xmin::text from big10m "
-                 "where id > 5000000 order by id limit 200",
-    }
     found = {}
     with psycopg.connect(url) as conn:
-        for name, query in queries.items():
+        for name, query in QUERIES.items():
             times = []
             for _ in range(max(runs, 5) * 4):
                 started = time.perf_counter()
@@ -123,6 +126,25 @@ def bare_pages(url: str, runs: int) -> dict[str, float]:
                 times.append(time.perf_counter() - started)
             found[name] = statistics.median(times)
     return found
+
+
+def bare_async_pages(url: str, runs: int) -> dict[str, float]:
+    """The same pages by psycopg's async connection, as the studio uses it."""
+    import psycopg
+
+    async def measure() -> dict[str, float]:
+        found = {}
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            for name, query in QUERIES.items():
+                times = []
+                for _ in range(max(runs, 5) * 4):
+                    started = time.perf_counter()
+                    await (await conn.execute(query.encode())).fetchall()
+                    times.append(time.perf_counter() - started)
+                found[name] = statistics.median(times)
+        return found
+
+    return asyncio.run(measure())
 
 
 def service_pages(url: str, runs: int) -> dict[str, float]:
@@ -170,6 +192,7 @@ def bench_tables(runs: int, timer: Path, binary: Path) -> None:
         big = tui_steps(cmd, "big10m", step, runs, timer)
         small = tui_steps(cmd, "small10k", step, runs, timer)
         bare = bare_pages(url, runs)
+        bare_async = bare_async_pages(url, runs)
         ours = service_pages(url, runs)
         opened = statistics.median(big["steps"][0])
         last = statistics.median(big["steps"][1])
@@ -178,9 +201,11 @@ def bench_tables(runs: int, timer: Path, binary: Path) -> None:
               f"{bare['last'] * 1000:.2f} ms, after a key {bare['after'] * 1000:.2f} ms")
         print(f"tables   service page of 200: first {ours['first'] * 1000:.2f} ms, last "
               f"{ours['last'] * 1000:.2f} ms, after a key {ours['after'] * 1000:.2f} ms")
+        print(f"tables   bare async psycopg page: first {bare_async['first'] * 1000:.2f} ms, "
+              f"last {bare_async['last'] * 1000:.2f} ms, after {bare_async['after'] * 1000:.2f} ms")
         for name in ("first", "last", "after"):
-            print(f"tables   ratio service/bare ({name}) = {ours[name] / bare[name]:.2f} "
-                  "(goal <= 1.5)")
+            print(f"tables   ratio service/bare ({name}) = {ours[name] / bare[name]:.2f}, "
+                  f"service/bare async = {ours[name] / bare_async[name]:.2f} (goal <= 1.5)")
         print(f"tables   on screen (tmux), 10M rows: open to first page {opened:.3f}s, End "
               f"to last page {last:.3f}s, PageDown p50 {percentile(downs, 0.5):.3f}s p95 "
               f"{percentile(downs, 0.95):.3f}s ({len(downs)} presses)")

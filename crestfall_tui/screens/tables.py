@@ -53,10 +53,11 @@ class TablesScreen(TablesNavigation, TablesTransfer):
                 id="tables.back"),
         Binding("c", "count", "Exact count", show=False, tooltip="Count the rows (full scan)",
                 id="tables.count"),
-        Binding("i", "toggle_details", "Details", tooltip="Columns, indexes, constraints, "
-                "triggers, RLS", id="tables.details"),
-        Binding("a", "view_as", "View as", tooltip="Browse and edit as anon, authenticated, "
-                "service_role or an auth user (RLS applies)", id="tables.view_as"),
+        Binding("i", "toggle_details", "Details", show=False,
+                tooltip="Columns, indexes, constraints, triggers, RLS", id="tables.details"),
+        Binding("a", "view_as", "View as", show=False, tooltip="Browse and edit as anon, "
+                "authenticated, service_role or an auth user (RLS applies)",
+                id="tables.view_as"),
         Binding("E", "export", "Export", show=False, tooltip="The view to .csv or .jsonl",
                 id="tables.export"),
         Binding("I", "import_csv", "Import", show=False, tooltip="Load a CSV file",
@@ -124,11 +125,12 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     def search_done(self) -> None:
         """Enter in the search opens the first match."""
         tree = self.query_one(RelationTree)
-        tree.focus()
         first = tree.first_match()
-        if first is not None and first.data is not None:
-            relation = first.data
-            self.ask_to_leave(lambda: self.open(relation.schema, relation.name))
+        if first is None or first.data is None:
+            tree.focus()
+            return
+        relation = first.data  # the grid takes the focus once it is open
+        self.ask_to_leave(lambda: self.open(relation.schema, relation.name))
 
     @on(Tree.NodeSelected, "#tree")
     def relation_chosen(self, event: Tree.NodeSelected[Relation | None]) -> None:
@@ -163,7 +165,6 @@ class TablesScreen(TablesNavigation, TablesTransfer):
         await self.show_view(TableView(table, filters=filters))
         self.grid.focus()
         self.show_details()
-        self.refresh_bindings()
 
     async def show_view(self, view: TableView, cursor: int | None = 0) -> None:
         """Read the first page of a view (a new table, sort or filter) and its estimate."""

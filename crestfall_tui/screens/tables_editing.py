@@ -45,7 +45,8 @@ class TablesEditing(CrestfallScreen):
                 tooltip="A new row with this row's values", id="tables.duplicate"),
         Binding("d", "toggle_delete", "Delete", tooltip="Mark or unmark the row for deletion",
                 id="tables.delete"),
-        Binding("u", "undo", "Undo", tooltip="Undo the last change", id="tables.undo"),
+        Binding("u", "undo", "Undo", show=False, tooltip="Undo the last change",
+                id="tables.undo"),
         Binding("x", "revert_cell", "Revert cell", show=False, id="tables.revert_cell"),
         Binding("X", "revert_row", "Revert row", show=False, id="tables.revert_row"),
         Binding("w", "review", "Review SQL", tooltip="The statements a commit will run",
@@ -126,7 +127,6 @@ class TablesEditing(CrestfallScreen):
     def changed(self) -> None:
         self.grid.rebuild()
         self.show_title()
-        self.refresh_bindings()
 
     def action_edit_cell(self) -> None:
         target = self._target()

@@ -46,6 +46,8 @@ class PendingChanges:
     def __init__(self) -> None:
         self.changes: list[Change] = []
         self._undo: list[list[Change]] = []
+        self._index: dict[tuple[Any, ...], Change] = {}
+        self._indexed: tuple[int, int] | None = None
 
     def __len__(self) -> int:
         return len(self.changes)
@@ -66,10 +68,15 @@ class PendingChanges:
         return ", ".join(part for part in parts if not part.startswith("0 "))
 
     def for_row(self, row: Row) -> Change | None:
-        for change in self.changes:
-            if change.row is not None and change.row.identity == row.identity:
-                return change
-        return None
+        """The change to a row that was read, if any (the grid asks for every row it
+        draws, so the changes are indexed by row; the index follows the list as it is
+        replaced or grows and shrinks)."""
+        state = (id(self.changes), len(self.changes))
+        if self._indexed != state:
+            self._index = {change.row.identity: change for change in self.changes
+                           if change.row is not None}
+            self._indexed = state
+        return self._index.get(row.identity)
 
     def insert(self, values: dict[str, Value]) -> Change:
         self._remember()

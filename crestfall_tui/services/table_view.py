@@ -56,12 +56,22 @@ class Row(NamedTuple):
     and which version of it was read. A named tuple: a page makes hundreds of them."""
 
     values: tuple[str | None, ...]
-    identity: tuple[Any, ...]
-    """What finds this row again in the pending changes (key values, ctid, or values)."""
     ctid: str | None = None
     xmin: str | None = None
     position: int | None = None
     """Its place in the result, for views (read with OFFSET)."""
+    key: tuple[int, ...] = ()
+    """Where its primary key is among the values (empty: none)."""
+
+    @property
+    def identity(self) -> tuple[Any, ...]:
+        """What finds this row again in the pending changes: its key values, else its
+        ctid, else (a view) all its values."""
+        if self.key:
+            return ("key", *[self.values[index] for index in self.key])
+        if self.ctid is not None:
+            return ("ctid", self.ctid)
+        return ("values", *self.values)
 
 
 @dataclass(frozen=True)
@@ -257,14 +267,10 @@ class TableView:
     def make_row(self, record: tuple[Any, ...], position: int | None = None) -> Row:
         """A fetched record (the columns, then ctid and xmin for heap relations) as a Row."""
         width = len(self.table.columns)
-        values = record[:width]
         if not self.table.has_heap:
-            return Row(values, ("values", *values), None, None, position)
-        ctid, xmin = record[width], record[width + 1]
-        if self._key_indexes:
-            return Row(values, ("key", *[values[i] for i in self._key_indexes]), ctid, xmin,
-                       position)
-        return Row(values, ("ctid", ctid), ctid, xmin, position)
+            return Row(record[:width], None, None, position)
+        return Row(record[:width], record[width], record[width + 1], position,
+                   self._key_indexes)
 
 
 def _keyset_condition(keys: list[OrderKey], nulls: tuple[bool, ...], *, forward: bool,

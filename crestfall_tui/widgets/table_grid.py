@@ -38,8 +38,10 @@ class TableGrid(ResultGrid):
         Binding("end", "jump('last')", "Last row", show=False),
         Binding("enter,e", "screen.edit_cell", "Edit", tooltip="Edit the cell (booleans toggle)",
                 id="tables.edit"),
-        Binding("z", "open_cell", "View cell", tooltip="The whole value, JSON pretty-printed",
-                id="tables.view_cell"),
+        Binding("z", "open_cell", "View cell", show=False,
+                tooltip="The whole value, JSON pretty-printed", id="tables.view_cell"),
+        Binding("y", "copy_cell", "Copy cell", show=False, id="tables.copy_cell"),
+        Binding("Y", "copy_row", "Copy row", show=False, id="tables.copy_row"),
     ]
 
     class Jump(Message):
