@@ -76,7 +76,7 @@ def tui_steps(cmd: str, table: str, step: int, runs: int, timer: Path) -> dict[s
     run) and the peak RSS."""
     last_row = BIG_ROWS if "big" in table else SMALL_ROWS
     args = [sys.executable, str(timer), "--cmd", cmd, "--wait-for", "healthy",
-            "--keys", f"{{F2}}{{wait:Pick a table}}/{{sleep:0.3}}{table}{{Enter}}",
+            "--keys", f"{{F2}}{{wait:Pick a table}}/{{sleep:0.3}}{table}{{sleep:0.5}}{{Enter}}",
             "--then-wait-for", r"row-1 ",
             "--keys", "{End}", "--then-wait-for", rf"row-{last_row}\b",
             "--keys", "{Home}", "--then-wait-for", r"· row 1(?![\d,])",

@@ -104,6 +104,10 @@ class CrestfallApp(App[None]):
                                 screen.action_save_snippet)
             yield SystemCommand("Query: insert a snippet", "Pick a saved snippet",
                                 screen.action_snippets)
+            yield SystemCommand("Query: new buffer (alt+n)", "Another SQL buffer in a tab",
+                                screen.action_new_buffer)
+            yield SystemCommand("Query: close this buffer (alt+w)", "Asks when it holds text",
+                                screen.action_close_buffer)
         if isinstance(screen, TablesScreen):
             yield SystemCommand("Tables: export the rows to a file",
                                 "The view, with its filters and sort, to .csv or .jsonl",

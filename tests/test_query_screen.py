@@ -204,3 +204,35 @@ async def test_editor_keeps_indent_and_marks_the_statement(stack: StackUnderTest
         editor.move_cursor((0, 9))
         await pilot.press("enter", "space", "space", "b", "enter", "c")
         assert editor.text == "select a,\n  b\n  c"
+
+
+async def test_buffers_keep_their_own_text_cursor_and_results(stack: StackUnderTest) -> None:
+    """alt+n opens an empty buffer in a new tab; each buffer runs its own SQL; alt+left
+    brings the first back as it was; alt+w closes one (asking, since it holds text)."""
+    from textual.widgets import Tabs
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select 'first buffer' as b")
+        editor = app.screen.query_one(TextArea)
+        editor.move_cursor((0, 7))
+        await pilot.press("alt+n")
+        tabs = app.screen.query_one("#buffers", Tabs)
+        assert editor.text == "" and tabs.tab_count == 2
+        await pilot.press(*"select 'second' as b")
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: current_grid(app).rows == [("second",)])
+        await pilot.press("alt+left")
+        assert editor.text == "select 'first buffer' as b" and editor.cursor_location == (0, 7)
+        assert tabs.active == "buffer-1"
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: current_grid(app).rows == [("first buffer",)])
+        await pilot.press("alt+right")
+        assert editor.text == "select 'second' as b"
+        await pilot.press("alt+w")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await until(pilot, lambda: tabs.tab_count == 1)
+        assert editor.text == "select 'first buffer' as b"
+        await pilot.press("alt+w")  # the last buffer stays
+        assert tabs.tab_count == 1 and not isinstance(app.screen, ConfirmModal)

@@ -23,7 +23,7 @@ from crestfall_tui.screens.confirm import ConfirmModal
 from crestfall_tui.screens.picker import PickerModal
 from crestfall_tui.screens.plan import PlanModal
 from crestfall_tui.screens.prompt import PromptModal
-from crestfall_tui.screens.query_library import QueryLibrary
+from crestfall_tui.screens.query_buffers import QueryBuffers
 from crestfall_tui.services.completion import Catalog, complete, load_catalog, word_at
 from crestfall_tui.services.explain import explain
 from crestfall_tui.services.export import export_result
@@ -54,7 +54,7 @@ EARLIER_BATCHES = 20
 """Of a statement that is not the last one run, the rows kept in its tab (20 x 500)."""
 
 
-class QueryScreen(QueryLibrary):
+class QueryScreen(QueryBuffers):
     """Write SQL, run it, read the rows as they arrive."""
 
     CSS_PATH = "query.tcss"
@@ -79,6 +79,8 @@ class QueryScreen(QueryLibrary):
   **ctrl+g** runs EXPLAIN ANALYZE in a transaction that is rolled back (asks first when the
   statement writes)
 - in the results: **enter** opens the cell in full, **y** copies it, **Y** copies the row
+- **alt+n** opens another buffer (a tab of its own), **alt+w** closes it,
+  **alt+left** / **alt+right** go to the previous / next one
 - **tab** moves between the editor and the results
 """
     BINDINGS = [
@@ -113,6 +115,7 @@ class QueryScreen(QueryLibrary):
                 tooltip="The statement's plan as a tree", id="query.explain"),
         Binding("ctrl+g", "explain(True)", "Analyze",
                 tooltip="EXPLAIN ANALYZE: runs it, rolled back", id="query.analyze"),
+        *QueryBuffers.BUFFER_BINDINGS,
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
@@ -136,6 +139,7 @@ class QueryScreen(QueryLibrary):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="query-body"):
+            yield self.buffer_tabs()
             yield SqlEditor(id="editor")
             yield Static("ready", id="query-status")
             with TabbedContent(id="results"), TabPane("Result", id="result-0"):

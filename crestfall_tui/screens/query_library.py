@@ -69,8 +69,16 @@ class QueryLibrary(CrestfallScreen):
         except UnicodeDecodeError:
             raise CrestfallError(f"cannot open {path}: it is not UTF-8 text",
                                  title="Open") from None
+        self.file_opened(path, text)
+
+    def file_opened(self, path: Path, text: str) -> None:
+        """A file was read: its text goes into the editor."""
         self.file = path
         self._put_in_editor(text)
+
+    def file_saved(self, path: Path) -> None:
+        """The editor was written to a file."""
+        self.file = path
 
     def action_save_file(self) -> None:
         def chosen(path: str | None) -> None:
@@ -86,7 +94,7 @@ class QueryLibrary(CrestfallScreen):
             await asyncio.to_thread(path.write_text, text, encoding="utf-8")
         except OSError as error:
             raise CrestfallError(f"cannot save {path}: {error.strerror}", title="Save") from None
-        self.file = path
+        self.file_saved(path)
         self.notify(f"saved {path}", timeout=3)
 
     def _put_in_editor(self, text: str | None) -> None:
