@@ -127,3 +127,20 @@ def test_read_only_flag_hides_edits_in_the_real_binary(
     assert "enter keeps it" not in _screen(session) and "pending" not in _screen(session)
     assert "Commit" not in _screen(session)
     assert _psql(stack, "select v from e2e_ro") == "kept"
+
+
+def test_buffers_by_alt_keys_in_the_real_binary(stack: StackUnderTest, session: str) -> None:
+    """alt+n (ESC n in a real terminal) opens a second buffer rather than typing an n;
+    alt+left brings the first back."""
+    command = f"{BINARY} --stack local --config {stack.config_path}"
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
+    assert eventually(lambda: "healthy" in _screen(session), 30), _screen(session)
+    tmux("send-keys", "-t", session, "F3")
+    assert eventually(lambda: "query 1" in _screen(session), 10), _screen(session)
+    tmux("send-keys", "-t", session, "-l", "select 'one'")
+    assert eventually(lambda: "select 'one'" in _screen(session), 10), _screen(session)
+    tmux("send-keys", "-t", session, "M-n")
+    assert eventually(lambda: "query 2" in _screen(session), 10), _screen(session)
+    assert "select 'one'n" not in _screen(session) and "select 'one'" not in _screen(session)
+    tmux("send-keys", "-t", session, "M-Left")
+    assert eventually(lambda: "select 'one'" in _screen(session), 10), _screen(session)

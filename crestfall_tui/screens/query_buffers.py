@@ -39,15 +39,18 @@ class Buffer:
 class QueryBuffers(QueryLibrary):
     """New, close, next and previous buffer; open files land in a buffer of their own."""
 
+    # priority: the editor would otherwise take alt+<letter> as the letter.
     BUFFER_BINDINGS = [
         Binding("alt+n", "new_buffer", "New buffer", show=False, id="query.new_buffer",
+                priority=True,
                 tooltip="Another SQL buffer, in a tab of its own"),
         Binding("alt+w", "close_buffer", "Close buffer", show=False, id="query.close_buffer",
+                priority=True,
                 tooltip="Close this buffer (asks when it holds text)"),
         Binding("alt+right", "cycle_buffer(1)", "Next buffer", show=False,
-                id="query.next_buffer"),
+                id="query.next_buffer", priority=True),
         Binding("alt+left", "cycle_buffer(-1)", "Previous buffer", show=False,
-                id="query.previous_buffer"),
+                id="query.previous_buffer", priority=True),
     ]
 
     def __init__(self, history: QueryHistory, snippets: Snippets) -> None:
