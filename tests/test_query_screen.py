@@ -236,3 +236,25 @@ async def test_buffers_keep_their_own_text_cursor_and_results(stack: StackUnderT
         assert editor.text == "select 'first buffer' as b"
         await pilot.press("alt+w")  # the last buffer stays
         assert tabs.tab_count == 1 and not isinstance(app.screen, ConfirmModal)
+
+
+async def test_statement_under_the_cursor_is_marked_in_the_gutter(
+        stack: StackUnderTest) -> None:
+    """Moving into a statement marks its lines' numbers, and only those."""
+    from crestfall_tui.widgets import SqlEditor
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select 1;\nselect\n  2;\nselect 3")
+        editor = app.screen.query_one(SqlEditor)
+        editor.move_cursor((2, 1))
+        await until(pilot, lambda: editor.statement_lines == (1, 2))
+        assert "lines 2-3" in str(editor.border_title)
+
+        def gutter_style(line: int) -> object:
+            segment = next(iter(editor.render_line(line).crop(0, editor.gutter_width)))
+            return segment.style.bgcolor if segment.style else None
+
+        assert gutter_style(1) == gutter_style(2) != gutter_style(0) == gutter_style(3)
+        editor.move_cursor((3, 3))
+        await until(pilot, lambda: editor.statement_lines == (3, 3))

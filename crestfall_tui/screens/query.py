@@ -161,10 +161,12 @@ class QueryScreen(QueryBuffers):
         current = statement_at(editor.text, _offset(editor.text, editor.cursor_location))
         if current is None:
             editor.border_title = "SQL"
+            self.query_one(SqlEditor).mark_statement(None)
             return
         number = statements.index(current) + 1
         first = editor.text.count("\n", 0, current.start) + 1
         last = editor.text.count("\n", 0, current.end) + 1
+        self.query_one(SqlEditor).mark_statement((first - 1, last - 1))
         lines = f"line {first}" if first == last else f"lines {first}-{last}"
         editor.border_title = f"SQL · statement {number} of {len(statements)}, {lines}"
 
