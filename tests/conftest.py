@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from tests.helpers import StackUnderTest, make_stack
 
@@ -42,3 +44,13 @@ def db(stack: StackUnderTest) -> Iterator[psycopg.Connection[tuple[object, ...]]
     """An autocommit superuser connection to the shared stack."""
     with psycopg.connect(stack.conninfo, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def schema(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
+    """A schema of this test's own (the `db` connection's search path), dropped after."""
+    name = f"t_{uuid.uuid4().hex[:8]}"
+    db.execute(sql.SQL("create schema {}").format(sql.Identifier(name)))
+    db.execute(sql.SQL("set search_path = {}").format(sql.Identifier(name)))
+    yield name
+    db.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(name)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
@@ -21,16 +21,6 @@ from crestfall_tui.services.table_edits import CommitError, Conflict
 from crestfall_tui.services.table_session import TableSession
 from crestfall_tui.services.table_view import Filter, Row, SortKey, TableView
 from tests.helpers import StackUnderTest
-
-
-@pytest.fixture
-def schema(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
-    """A schema of this test's own, dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:8]}"
-    db.execute(sql.SQL("create schema {}").format(sql.Identifier(name)))
-    db.execute(sql.SQL("set search_path = {}").format(sql.Identifier(name)))
-    yield name
-    db.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(name)))
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import psycopg
-import pytest
 from psycopg import sql
 from rich.console import Console
 from textual.pilot import Pilot
@@ -23,15 +21,6 @@ from crestfall_tui.screens.reading import TextModal
 from crestfall_tui.widgets import TableGrid
 from tests.helpers import StackUnderTest
 from tests.test_stack_screen import until
-
-
-@pytest.fixture
-def schema(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
-    name = f"ui_{uuid.uuid4().hex[:8]}"
-    db.execute(sql.SQL("create schema {}").format(sql.Identifier(name)))
-    db.execute(sql.SQL("set search_path = {}").format(sql.Identifier(name)))
-    yield name
-    db.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(name)))
 
 
 def grid(app: CrestfallApp) -> TableGrid:
@@ -50,6 +39,15 @@ async def open_table(pilot: Pilot[None], app: CrestfallApp, qualified: str) -> T
     await pilot.press("slash", "ctrl+u", *qualified, "enter")
     await until(pilot, lambda: title(app).startswith(qualified) and grid(app).rows != [])
     return grid(app)
+
+
+async def edit_cell(pilot: Pilot[None], app: CrestfallApp, value: str) -> None:
+    """enter on the cell, the value in the line editor, enter: back on the grid."""
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
+    app.screen.query_one(Input).value = value
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, TablesScreen))
 
 
 async def commit(pilot: Pilot[None], app: CrestfallApp) -> None:
@@ -179,11 +177,8 @@ async def test_conflict_shows_both_versions_and_keeps_mine_on_request(
     app = CrestfallApp(stack.stack, stack.runtime)
     async with app.run_test(size=(120, 36)) as pilot:
         table = await open_table(pilot, app, f"{schema}.acct")
-        await pilot.press("right", "right", "enter")
-        await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
-        app.screen.query_one(Input).value = "90"
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        await pilot.press("right", "right")
+        await edit_cell(pilot, app, "90")
         db.execute("update acct set note = 'theirs' where id = 1")
         await commit(pilot, app)
         await until(pilot, lambda: isinstance(app.screen, ConflictModal))
@@ -332,11 +327,8 @@ async def test_a_failed_commit_marks_the_row_and_keeps_every_change(
     async with app.run_test(size=(120, 36)) as pilot:
         table = await open_table(pilot, app, f"{schema}.limits")
         for value in ("5", "500"):
-            await pilot.press("right", "enter")
-            await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
-            app.screen.query_one(Input).value = value
-            await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+            await pilot.press("right")
+            await edit_cell(pilot, app, value)
             await pilot.press("left", "down")
         await commit(pilot, app)
         await until(pilot, lambda: table.marks(1)[0] == "table-grid--error")
@@ -344,11 +336,8 @@ async def test_a_failed_commit_marks_the_row_and_keeps_every_change(
             app.screen.query_one("#tables-warning").render())
         assert len(app.table_pending) == 2
         assert db.execute("select n from limits order by id").fetchall() == [(1,), (2,)]
-        await pilot.press("right", "enter")
-        await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
-        app.screen.query_one(Input).value = "50"
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        await pilot.press("right")
+        await edit_cell(pilot, app, "50")
         await commit(pilot, app)
         await until(pilot, lambda: not app.table_pending)
     assert db.execute("select n from limits order by id").fetchall() == [(5,), (50,)]
@@ -387,11 +376,8 @@ async def test_hostile_names_open_and_edit_by_keys(
     async with app.run_test(size=(120, 36)) as pilot:
         table = await open_table(pilot, app, f'{schema}.we"ird; 50% tab')
         assert table.columns == ["Select", "ünï code"]
-        await pilot.press("right", "enter")
-        await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
-        app.screen.query_one(Input).value = "y'; drop table x; --"
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        await pilot.press("right")
+        await edit_cell(pilot, app, "y'; drop table x; --")
         await commit(pilot, app)
         await until(pilot, lambda: not app.table_pending)
     assert db.execute('select "ünï code" from "we""ird; 50% tab"').fetchone() == (

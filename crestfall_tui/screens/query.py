@@ -24,6 +24,7 @@ from crestfall_tui.screens.picker import PickerModal
 from crestfall_tui.screens.plan import PlanModal
 from crestfall_tui.screens.prompt import PromptModal
 from crestfall_tui.screens.query_buffers import QueryBuffers
+from crestfall_tui.screens.run_as_prompt import ask_run_as
 from crestfall_tui.services.completion import Catalog, complete, load_catalog, word_at
 from crestfall_tui.services.explain import explain
 from crestfall_tui.services.export import export_result
@@ -208,19 +209,12 @@ class QueryScreen(QueryBuffers):
         self._run_guarded(split_statements(self.query_one(TextArea).text))
 
     def action_run_as(self) -> None:
-        def answered(answer: str | None) -> None:
-            if answer is not None:
-                self.change_run_as(answer)
-
-        current = self.session.run_as.label if self.session.run_as else ""
-        self.app.push_screen(PromptModal(
-            "Run as (empty: the superuser; anon, authenticated, service_role, or an auth "
-            "user's id or email):", current), answered)
+        ask_run_as(self, "Run as", self.session.run_as, self.change_run_as)
 
     @work(group="run-as", exit_on_error=False)
     async def change_run_as(self, answer: str) -> None:
         conn = await self.session.connection()
-        self.session.run_as = await resolve_run_as(conn, answer.split(" (")[0])
+        self.session.run_as = await resolve_run_as(conn, answer)
         self._show_mode()
 
     async def action_toggle_manual(self) -> None:

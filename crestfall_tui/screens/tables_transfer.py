@@ -11,6 +11,7 @@ from textual.widgets import ProgressBar
 from crestfall_tui.screens.csv_import import ImportModal
 from crestfall_tui.screens.prompt import PromptModal
 from crestfall_tui.screens.reading import TextModal
+from crestfall_tui.screens.run_as_prompt import ask_run_as
 from crestfall_tui.screens.tables_editing import TablesEditing
 from crestfall_tui.services.action_log import action_text
 from crestfall_tui.services.csv_import import CsvPlan, read_plan
@@ -22,17 +23,11 @@ class TablesTransfer(TablesEditing):
     """Roles, export, import, the action log."""
 
     def action_view_as(self) -> None:
-        def answered(answer: str | None) -> None:
-            self.change_role(answer or "")
-
-        current = self.session.run_as.label if self.session.run_as else ""
-        self.app.push_screen(PromptModal(
-            "View as (empty: the superuser; anon, authenticated, service_role, or an auth "
-            "user's id or email):", current), answered)
+        ask_run_as(self, "View as", self.session.run_as, self.change_role)
 
     @work(group="fetch", exit_on_error=False)
     async def change_role(self, answer: str) -> None:
-        await self.session.view_as(answer.split(" (")[0])
+        await self.session.view_as(answer)
         self.load_tree()
         if self.view is not None:
             await self.show_view(self.view)
