@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import psycopg
-from textual.widgets import Input, TextArea
+from textual.widgets import TextArea
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.screens.picker import PickerModal
 from crestfall_tui.services.completion import Catalog, complete, load_catalog
+from crestfall_tui.widgets.completion_menu import CompletionMenu
 from tests.helpers import StackUnderTest
 from tests.test_query_screen import open_query
 from tests.test_stack_screen import until
@@ -51,21 +52,31 @@ async def test_catalog_reads_the_stacks_relations(stack: StackUnderTest) -> None
 
 
 async def test_completion_by_keys(stack: StackUnderTest) -> None:
-    """ctrl+space completes a unique name at once, and offers a list when there are more."""
+    """ctrl+space completes a unique name at once; with more, a list opens at the cursor,
+    narrows as you type, down/enter choose; escape closes it and the editor keeps its keys."""
     with psycopg.connect(stack.conninfo, autocommit=True) as conn:
         conn.execute("drop table if exists completion_target; "
-                     "create table completion_target (alpha int, alpine text)")
+                     "create table completion_target (alpha int, alpine text, alto int)")
     app = CrestfallApp(stack.stack, stack.runtime)
     async with app.run_test(size=(120, 36)) as pilot:
         await open_query(stack, app, "select * from completion_tar")
         editor = app.screen.query_one(TextArea)
+        menu = app.screen.query_one(CompletionMenu)
         editor.move_cursor((0, len(editor.text)))
         await pilot.press("ctrl+space")
         await until(pilot, lambda: editor.text == "select * from completion_target")
         editor.text = "select c.al from completion_target c"
         editor.move_cursor((0, len("select c.al")))
         await pilot.press("ctrl+space")
-        await until(pilot, lambda: isinstance(app.screen, PickerModal))
-        await until(pilot, lambda: bool(app.screen.query(Input)))
-        await pilot.press(*"pine", "enter")
+        await until(pilot, lambda: menu.is_open and menu.option_count == 3)
+        assert not isinstance(app.screen, PickerModal)
+        await pilot.press("p")  # narrows to alpha, alpine
+        await until(pilot, lambda: menu.option_count == 2)
+        await pilot.press("down", "enter")
         await until(pilot, lambda: editor.text == "select c.alpine from completion_target c")
+        assert not menu.is_open
+        editor.move_cursor((0, len("select c.al")))
+        await pilot.press("ctrl+space")
+        await until(pilot, lambda: menu.is_open)
+        await pilot.press("escape", "down")
+        assert not menu.is_open and editor.text.startswith("select c.alpine")

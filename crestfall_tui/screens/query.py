@@ -20,7 +20,6 @@ from textual.widgets.text_area import Selection
 
 from crestfall_tui.screens.cell import on_cell_action
 from crestfall_tui.screens.confirm import ConfirmModal
-from crestfall_tui.screens.picker import PickerModal
 from crestfall_tui.screens.plan import PlanModal
 from crestfall_tui.screens.prompt import PromptModal
 from crestfall_tui.screens.query_buffers import QueryBuffers
@@ -46,6 +45,7 @@ from crestfall_tui.services.sql_text import (
     statement_at,
     toggle_comment,
 )
+from crestfall_tui.widgets.completion_menu import CompletionMenu
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.sql_editor import SqlEditor
 
@@ -63,7 +63,8 @@ class QueryScreen(QueryBuffers):
     HELP = """\
 ## Query
 - **ctrl+space** completes the word at the cursor: relations after FROM/JOIN, columns after
-  `alias.` or `table.`, otherwise keywords, columns of the statement's tables, functions
+  `alias.` or `table.`, otherwise keywords, columns of the statement's tables, functions;
+  several candidates open a list at the cursor (up/down, enter or tab, escape)
 - **ctrl+j** runs the statement under the cursor (or the selected text)
 - **f9** runs every statement in the editor
 - **escape** cancels the running statement (the connection stays usable)
@@ -117,6 +118,15 @@ class QueryScreen(QueryBuffers):
         Binding("ctrl+g", "explain(True)", "Analyze",
                 tooltip="EXPLAIN ANALYZE: runs it, rolled back", id="query.analyze"),
         *QueryBuffers.BUFFER_BINDINGS,
+        # While completions show, these keys work the list, before the editor sees them.
+        Binding("down", "completion_move(1)", show=False, priority=True,
+                id="query.completion_down"),
+        Binding("up", "completion_move(-1)", show=False, priority=True,
+                id="query.completion_up"),
+        Binding("enter,tab", "completion_accept", show=False, priority=True,
+                id="query.completion_accept"),
+        Binding("escape", "completion_close", show=False, priority=True,
+                id="query.completion_close"),
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
@@ -146,10 +156,12 @@ class QueryScreen(QueryBuffers):
             with TabbedContent(id="results"), TabPane("Result", id="result-0"):
                 yield ResultGrid()
             yield RichLog(id="query-log", markup=False, wrap=True, max_lines=500)
+        yield CompletionMenu(id="completions")
         yield Footer()
 
     @on(TextArea.SelectionChanged, "#editor")
     def cursor_moved(self) -> None:
+        self.narrow_completions()
         # Parsing the buffer on every key would lag on long scripts; mark after a pause.
         if self._mark_timer is not None:
             self._mark_timer.stop()
@@ -188,6 +200,8 @@ class QueryScreen(QueryBuffers):
         await self.session.close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action.startswith("completion_"):
+            return self.query_one(CompletionMenu).is_open
         if action == "cancel":
             return self.running
         if action in ("commit", "rollback"):
@@ -263,11 +277,40 @@ class QueryScreen(QueryBuffers):
         elif len(candidates) == 1:
             self._insert_completion(partial, candidates[0])
         else:
-            def load(search: str) -> list[tuple[str, str]]:
-                return [(c, c) for c in candidates if search.lower() in c.lower()]
+            editor = self.query_one(TextArea)
+            self.query_one(CompletionMenu).open(candidates, partial,
+                                                editor.cursor_screen_offset)
+            self.refresh_bindings()
 
-            self.app.push_screen(PickerModal("Complete", load),
-                                 lambda chosen: self._insert_completion(partial, chosen))
+    def _typed_partial(self) -> str:
+        """The part of the word before the cursor that a completion replaces."""
+        editor = self.query_one(TextArea)
+        row, column = editor.cursor_location
+        return word_at(editor.document.get_line(row)[:column]).rpartition(".")[2]
+
+    @on(TextArea.Changed, "#editor")
+    def narrow_completions(self) -> None:
+        menu = self.query_one(CompletionMenu)
+        if menu.is_open and not menu.narrow(self._typed_partial()):
+            self.refresh_bindings()
+
+    def action_completion_move(self, step: int) -> None:
+        menu = self.query_one(CompletionMenu)
+        if step > 0:
+            menu.action_cursor_down()
+        else:
+            menu.action_cursor_up()
+
+    def action_completion_accept(self) -> None:
+        menu = self.query_one(CompletionMenu)
+        chosen = menu.chosen
+        menu.close()
+        self.refresh_bindings()
+        self._insert_completion(self._typed_partial(), chosen)
+
+    def action_completion_close(self) -> None:
+        self.query_one(CompletionMenu).close()
+        self.refresh_bindings()
 
     def _insert_completion(self, partial: str, chosen: str | None) -> None:
         if chosen is None:
