@@ -435,3 +435,29 @@ async def test_details_panel_and_reverting_cells_and_rows(
         await commit(pilot, app)
         await until(pilot, lambda: not app.table_pending)
     assert db.execute("select v from detailed").fetchone() == ("dflt",)
+
+
+async def test_quitting_with_pending_edits_asks_first(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """q with an edit pending asks; n keeps the studio and the edit; switching tables asks
+    too, and nothing is written either way."""
+    db.execute("create table unsaved (id int primary key, v text)")
+    db.execute("create table other (id int primary key)")
+    db.execute("insert into unsaved values (1, 'x')")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_table(pilot, app, f"{schema}.unsaved")
+        await pilot.press("d")
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "pending" in str(app.screen.query_one(Label).render())
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        assert len(app.table_pending) == 1
+        await pilot.press("slash", "ctrl+u", *f"{schema}.other", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        assert len(app.table_pending) == 1 and title(app).startswith(f"{schema}.unsaved")
+    assert db.execute("select count(*) from unsaved").fetchone() == (1,)
