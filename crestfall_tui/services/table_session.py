@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     import psycopg
 
 PAGE_SIZE = 200
+FIRST_SPAN = 64
+"""Blocks (8 kB each) a physical page reads first; eight times more each time it falls short."""
+MAX_BLOCK = 4294967295
 
 
 @dataclass
@@ -94,6 +97,8 @@ class TableSession:
                    limit: int = PAGE_SIZE) -> list[Row]:
         """A page of rows, in the view's order: first, last, after / before / from an
         anchor row."""
+        if view.physical:
+            return await self._physical_page(view, where, anchor, limit)
         offset = 0
         if not view.keyset:
             offset = await self._offset(view, where, anchor, limit)
@@ -107,6 +112,47 @@ class TableSession:
             records.reverse()
         return [view.make_row(record, offset + index if not view.keyset else None)
                 for index, record in enumerate(records)]
+
+    async def _physical_page(self, view: TableView, where: str, anchor: Row | None,
+                             limit: int) -> list[Row]:
+        """A page in ctid order, read from a stretch of blocks next to the anchor (or at
+        an end) that grows eightfold until it holds the page or reaches the end of the
+        relation: a TID range scan sorts only what it reads, so a page of a huge table
+        without a key costs a few blocks instead of a sort of everything after it."""
+        total = await self._block_count(view)
+        start = _block(anchor.ctid) if anchor is not None and anchor.ctid else None
+        forward = where in ("first", "after", "from")
+        span = FIRST_SPAN
+        while True:
+            if forward:
+                first = start if start is not None else 0
+                last = first + span
+                whole = last >= total
+                if whole:
+                    last = MAX_BLOCK  # and any block added since the count
+            else:
+                end = total if start is None else start + 1
+                first = max(0, end - span)
+                last = MAX_BLOCK if start is None else end
+                whole = first == 0
+            statement, params, reverse = view.page(where, anchor, limit,
+                                                   blocks=(first, last))
+            records = await self._fetch(statement, params)
+            if len(records) >= limit or whole:
+                break
+            span *= 8
+        if reverse:
+            records.reverse()
+        return [view.make_row(record) for record in records]
+
+    async def _block_count(self, view: TableView) -> int:
+        """The relation's size in blocks, now."""
+        from psycopg import sql
+
+        found = await self._fetch(sql.SQL(
+            "SELECT pg_relation_size(%s::oid) / current_setting('block_size')::int"),
+            [view.table.oid])
+        return int(found[0][0])
 
     async def _offset(self, view: TableView, where: str, anchor: Row | None,
                       limit: int) -> int:
@@ -288,6 +334,11 @@ class TableSession:
         """Load a mapped CSV file into the table in one transaction; the rows loaded."""
         async with await self.postgres.open() as conn:
             return await load_csv(conn, self.run_as, table, plan, progress)
+
+
+def _block(ctid: str) -> int:
+    """The block of a ctid's text, '(block,item)'."""
+    return int(ctid.strip("()").split(",")[0])
 
 
 def check_json(text: str, column: str) -> None:

@@ -195,12 +195,19 @@ class TableView:
     def _filtered(self) -> tuple[sql.Composable, list[Any]]:
         return self.where()
 
-    def page(self, where: str, anchor: Row | None, limit: int,
-             offset: int = 0) -> tuple[sql.Composable, list[Any], bool]:
+    @property
+    def physical(self) -> bool:
+        """Rows come in ctid order (no key, no sort): pages can be read a stretch of
+        blocks at a time, so a page never scans the rest of the table."""
+        return not self.sort and not self.table.primary_key and self.table.has_heap
+
+    def page(self, where: str, anchor: Row | None, limit: int, offset: int = 0,
+             blocks: tuple[int, int] | None = None) -> tuple[sql.Composable, list[Any], bool]:
         """The statement for a page, its parameters, and whether its rows come in reverse.
 
         `where` is first, last, after (the anchor), before (the anchor) or from (the anchor
-        itself and what follows it). Statements are kept by their shape (which anchor
+        itself and what follows it). `blocks` keeps a physical page within blocks
+        [first, last) of the relation. Statements are kept by their shape (which anchor
         values are NULL), so paging on reuses one statement object and only the parameters
         change.
         """
@@ -209,22 +216,30 @@ class TableView:
         if anchor is not None and self.keyset and where in ("after", "before", "from"):
             values = [key.of(anchor) for key in self.keys]
         shape = (where, limit, 0 if self.keyset else max(0, offset),
-                 None if values is None else tuple(value is None for value in values))
+                 None if values is None else tuple(value is None for value in values),
+                 blocks is not None)
         built = self._pages.get(shape)
         if built is None:
-            built = self._build_page(where, shape[3], limit, offset, reverse)
+            built = self._build_page(where, shape[3], limit, offset, reverse, shape[4])
             self._pages[shape] = built
         statement, indexes = built
         params = list(self._filtered[1])
+        if blocks is not None:
+            params += [f"({blocks[0]},0)", f"({blocks[1]},0)"]
         if values is not None:
             params += [values[index] for index in indexes]
         return statement, params, reverse
 
     def _build_page(self, where: str, nulls: tuple[bool, ...] | None, limit: int,
-                    offset: int, reverse: bool) -> tuple[sql.Composable, list[int]]:
+                    offset: int, reverse: bool,
+                    blocks: bool) -> tuple[sql.Composable, list[int]]:
         from psycopg import sql
 
         condition = self._filtered[0]
+        if blocks:
+            condition = sql.SQL("({}) AND {} >= {} AND {} < {}").format(
+                condition, self.qualified("ctid"), sql.Placeholder(), self.qualified("ctid"),
+                sql.Placeholder())
         indexes: list[int] = []
         if nulls is not None:
             after, indexes = _keyset_condition(self.keys, nulls, forward=where != "before",
