@@ -244,8 +244,8 @@ class TablesScreen(TablesNavigation, TablesTransfer):
         if view is None:
             return
         table = view.table
-        count = f"{self.exact:,} rows" if self.exact is not None else \
-            f"~{self.estimate:,} rows (estimate; c counts)" if self.estimate is not None else ""
+        count = _rows(self.exact) if self.exact is not None else \
+            f"~{_rows(self.estimate)} (estimated)" if self.estimate is not None else ""
         where = grid.position
         at = f"row {where:,}" if where is not None else "row ?" if grid.rows else "no rows"
         parts = [Text(table.qualified, style="bold"), Text(f" {table.kind} · {count} · {at}")]
@@ -258,8 +258,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
         if self.session.run_as:
             parts.append(Text(f" · as {self.session.run_as.label}", style="magenta"))
         if self.pending:
-            parts.append(Text(f" · pending: {self.pending.summary()} (w shows SQL, ctrl+s "
-                              "commits)", style="bold yellow"))
+            parts.append(Text(f" · pending: {self.pending.summary()}", style="bold yellow"))
         self.query_one("#tables-title", Static).update(Text.assemble(*parts))
         warning = self.read_only_reason() or table.warning
         entry = grid.entry()
@@ -289,6 +288,10 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     @on(ResultGrid.CellAction)
     def cell_action(self, event: ResultGrid.CellAction) -> None:
         on_cell_action(self, event)
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" + ("" if count == 1 else "s")
 
 
 def details_text(table: TableInfo) -> Table:
