@@ -16,7 +16,13 @@ from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError, ServiceError
 from crestfall_tui.resources import compose_file
 from crestfall_tui.stack.compose import ComposeProject, ServiceSpec, load_compose
-from crestfall_tui.stack.docker_engine import connect_engine
+from crestfall_tui.stack.docker_engine import (
+    connect_engine,
+    engine_failure,
+    engine_failures,
+    is_engine_failure,
+    lines_of,
+)
 from crestfall_tui.stack.model import (
     Connection,
     Progress,
@@ -42,11 +48,12 @@ class DockerRuntime(Runtime):
 
     name = "docker"
 
-    def __init__(self, stack: StackConfig) -> None:
+    def __init__(self, stack: StackConfig, client: Any = None) -> None:
+        """`client`: a docker-py client to use instead of connecting to the local engine."""
         super().__init__(stack)
         self.project_name = f"crestfall-{stack.name}"
         self._url_host = url_host(stack.bind)
-        self._client: Any = None
+        self._client: Any = client
 
     # --- what the compose file sees ------------------------------------------------------
 
@@ -118,6 +125,7 @@ class DockerRuntime(Runtime):
 
     # --- the Runtime interface -----------------------------------------------------------
 
+    @engine_failures("reading the stack's status")
     def status(self) -> StackStatus:
         project = self.project()
         excluded = self._excluded()
@@ -125,6 +133,7 @@ class DockerRuntime(Runtime):
                          for spec in project.start_order())
         return StackStatus(stack=self.stack.name, runtime=self.name, services=services)
 
+    @engine_failures("starting the stack")
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:
         project = self.project()
@@ -159,13 +168,16 @@ class DockerRuntime(Runtime):
                     self._wait_healthy(spec, container, progress)
                 if any(spec.name == "db" for spec in wave):
                     self._initialise_db(progress)
-        except CrestfallError:
-            for container in reversed(started):
-                self._remove(container)
+        except Exception as error:
+            if isinstance(error, CrestfallError) or is_engine_failure(error):
+                for container in reversed(started):  # best effort: the engine may be gone
+                    with contextlib.suppress(Exception):
+                        self._remove(container)
             raise
         record_runtime(self.stack, self.name)
         return self.status()
 
+    @engine_failures("stopping the stack")
     def down(self, progress: ProgressCallback = no_progress,
              volumes: bool = False) -> StackStatus:
         project = self.project()
@@ -189,6 +201,7 @@ class DockerRuntime(Runtime):
                     pass
         return self.status()
 
+    @engine_failures("restarting a service")
     def restart(self, service: str, progress: ProgressCallback = no_progress) -> StackStatus:
         project = self.project()
         if service not in project.services:
@@ -205,6 +218,7 @@ class DockerRuntime(Runtime):
             self._initialise_db(progress)
         return self.status()
 
+    @engine_failures("reading logs")
     def logs(self, service: str, lines: int = 50, since: datetime | None = None) -> list[str]:
         container = self.container(service)
         if container is None:
@@ -214,20 +228,13 @@ class DockerRuntime(Runtime):
 
     def follow_logs(self, service: str, since: datetime | None = None) -> Iterator[str]:
         """Log lines as the service writes them; close the iterator to stop following."""
-        container = self.container(service)
-        if container is None:
-            raise ServiceError(service, f"{service} has no container")
-        stream = container.logs(stream=True, follow=True, timestamps=True,
-                                since=since or datetime.now(UTC))
-        try:
-            pending = b""
-            for chunk in stream:
-                pending += chunk
-                *complete, pending = pending.split(b"\n")
-                for line in complete:
-                    yield line.decode(errors="replace")
-        finally:
-            stream.close()
+        with engine_failure("following logs"):
+            container = self.container(service)
+            if container is None:
+                raise ServiceError(service, f"{service} has no container")
+            stream = container.logs(stream=True, follow=True, timestamps=True,
+                                    since=since or datetime.now(UTC))
+        return lines_of(stream, "following logs")
 
     def db_url(self) -> str:
         return (f"postgresql://postgres:{self.secrets.postgres_password}@{self._url_host}:"

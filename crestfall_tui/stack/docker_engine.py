@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from crestfall_tui.errors import CrestfallError
 
+Function = TypeVar("Function", bound=Callable[..., Any])
 MIN_API_VERSION = (1, 41)  # Docker 20.10, Debian 12's engine
 START_HINT = "start one (scripts/start-docker-engine does it on Debian), or use --runtime native"
 
@@ -52,3 +56,55 @@ def engine_answers() -> bool:
     except EngineError:
         return False
     return True
+
+
+def engine_failures(doing: str) -> Callable[[Function], Function]:
+    """An engine that stops answering (or refuses) in the middle of an operation becomes an
+    EngineError that says what was being done, instead of docker-py's traceback."""
+
+    def decorate(function: Function) -> Function:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with engine_failure(doing):
+                return function(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+@contextmanager
+def engine_failure(doing: str) -> Iterator[None]:
+    """`with engine_failure("doing x"):` the same translation as engine_failures."""
+    try:
+        yield
+    except Exception as error:
+        if not is_engine_failure(error):
+            raise
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else \
+            type(error).__name__
+        raise EngineError(f"the Docker engine failed while {doing}: {detail}") from None
+
+
+def is_engine_failure(error: BaseException) -> bool:
+    """docker-py's own errors, and the HTTP layer's when the engine's socket goes away."""
+    from docker.errors import DockerException
+    from requests.exceptions import RequestException
+
+    return isinstance(error, DockerException | RequestException)
+
+
+def lines_of(stream: Iterator[bytes], doing: str) -> Iterator[str]:
+    """A followed log stream as lines; the engine going away ends it with an EngineError."""
+    pending = b""
+    try:
+        with engine_failure(doing):
+            for chunk in stream:
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for line in complete:
+                    yield line.decode(errors="replace")
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()

@@ -1,0 +1,39 @@
+"""An engine that stops answering in the middle of an operation: one clear error naming the
+operation, never docker-py's traceback. A real docker-py client, on a socket nobody serves
+(what a client holds after its engine died); no engine needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docker
+import pytest
+
+from crestfall_tui.config import load_config
+from crestfall_tui.stack import DockerRuntime
+from crestfall_tui.stack.docker_engine import EngineError
+from tests.helpers import make_stack
+
+
+def test_operations_on_a_vanished_engine_say_what_failed(tmp_path: Path) -> None:
+    stack = make_stack("gone")
+    try:
+        text = stack.config_path.read_text().replace('runtime = "native"',
+                                                     'runtime = "docker"')
+        stack.config_path.write_text(text)
+        config = load_config(stack.config_path).stack("gone")
+        dead = docker.DockerClient(base_url=f"unix://{tmp_path}/engine.sock", version="1.41",
+                                   timeout=2)
+        runtime = DockerRuntime(config, client=dead)
+        for call, doing in ((runtime.status, "reading the stack's status"),
+                            (runtime.up, "starting the stack"),
+                            (runtime.down, "stopping the stack"),
+                            (lambda: runtime.logs("db"), "reading logs"),
+                            (lambda: list(runtime.follow_logs("db")), "following logs"),
+                            (lambda: runtime.restart("db"), "restarting a service")):
+            with pytest.raises(EngineError) as failed:
+                call()
+            assert f"the Docker engine failed while {doing}" in failed.value.message
+            assert "\n" not in failed.value.message
+    finally:
+        stack.remove()
