@@ -64,7 +64,7 @@ def test_query_typed_in_the_real_binary(stack: StackUnderTest, session: str) -> 
     assert eventually(lambda: "'fall' as name" in screen(), 10), screen()
     tmux("send-keys", "-t", session, "C-j")
     assert eventually(lambda: "crestfall" in screen() and "42" in screen(), 15), screen()
-    assert "SELECT 1" in screen()
+    assert eventually(lambda: "SELECT 1" in screen(), 10), screen()  # the rows come first
 
 
 def _psql(stack: StackUnderTest, query: str) -> str:
@@ -132,7 +132,7 @@ def test_read_only_flag_hides_edits_in_the_real_binary(
 def test_buffers_by_alt_keys_in_the_real_binary(stack: StackUnderTest, session: str) -> None:
     """alt+n (ESC n in a real terminal) opens a second buffer rather than typing an n;
     alt+left brings the first back."""
-    command = f"{BINARY} --stack local --config {stack.config_path}"
+    command = f"{BINARY} --stack local --config {stack.config_path}; echo EXITED:$?; sleep 30"
     tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", command)
     assert eventually(lambda: "healthy" in _screen(session), 30), _screen(session)
     tmux("send-keys", "-t", session, "F3")

@@ -481,7 +481,8 @@ class QueryScreen(QueryBuffers):
                     break
                 if isinstance(event, ResultStarted):
                     self._grid = await self._new_result_tab(event.statement)
-                    self._grid.start([c.name for c in event.columns])
+                    self._grid.start([c.name for c in event.columns],
+                                     [c.type_name for c in event.columns])
                 elif isinstance(event, RowBatch) and self._grid is not None:
                     self._grid.add_rows(event.rows)
                     taken += 1

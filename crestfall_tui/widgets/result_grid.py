@@ -17,6 +17,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 CELL_WIDTH = 40
+TYPES_MIN_HEIGHT = 8
+"""A grid shorter than this shows no line of column types: rows matter more."""
 MORE_MARGIN = 100
 """Ask for more rows when the cursor is this close to the last fetched one."""
 
@@ -89,8 +91,9 @@ class ResultGrid(ScrollView, can_focus=True):
 
     @property
     def header_height(self) -> int:
-        """One line of names, and one of types when they are known."""
-        return 2 if self.types else 1
+        """One line of names, and one of types when they are known and the grid has room
+        for rows beneath them."""
+        return 2 if self.types and self.size.height >= TYPES_MIN_HEIGHT else 1
 
     def start(self, columns: list[str], types: list[str] | None = None) -> None:
         """A new result with these columns (and their types) and no rows yet."""
@@ -186,6 +189,9 @@ class ResultGrid(ScrollView, can_focus=True):
                 self.cursor_row + MORE_MARGIN >= len(self.rows):
             self._asked = True
             self.post_message(self.NeedMore())
+
+    def on_resize(self) -> None:
+        self._resize()  # the header may have gained or lost its line of types
 
     def _resize(self) -> None:
         width = sum(self.widths) + 3 * max(0, len(self.widths) - 1) + 2
