@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from crestfall_tui.stack.docker_engine import (
     is_engine_failure,
     lines_of,
 )
+from crestfall_tui.stack.docker_health import running_status, wait_healthy
 from crestfall_tui.stack.model import (
     Connection,
     Progress,
@@ -38,8 +38,6 @@ from crestfall_tui.stack.secrets import StackSecrets, load_or_create_secrets
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
-HEALTH_TIMEOUT = 120.0
-LOG_LINES_ON_FAILURE = 15
 STATE_FILE = "docker.json"
 
 
@@ -360,23 +358,7 @@ class DockerRuntime(Runtime):
 
     def _wait_healthy(self, spec: ServiceSpec, container: Any,
                       progress: ProgressCallback) -> None:
-        deadline = time.monotonic() + HEALTH_TIMEOUT
-        while True:
-            if self._healthy(spec, container):
-                progress(Progress(spec.name, ServiceState.HEALTHY, "healthy"))
-                return
-            state = container.attrs["State"]
-            # With a restart policy a crashing container loops through "restarting".
-            crashed = (state.get("Status") in ("exited", "dead", "restarting")
-                       or container.attrs.get("RestartCount", 0) > 0)
-            if crashed or time.monotonic() > deadline:
-                health = state.get("Health", {}).get("Status", "no healthcheck")
-                why = (f"exited with code {state.get('ExitCode')}" if crashed
-                       else f"not healthy after {HEALTH_TIMEOUT:.0f}s ({health})")
-                tail = container.logs(tail=LOG_LINES_ON_FAILURE).decode(errors="replace")
-                raise ServiceError(spec.name, "\n".join(
-                    [f"{spec.name} {why}; its last log lines:", *tail.splitlines()]))
-            time.sleep(0.1)
+        wait_healthy(spec.name, container, lambda: self._healthy(spec, container), progress)
 
     def _remove(self, container: Any) -> None:
         from docker.errors import NotFound
@@ -417,33 +399,8 @@ class DockerRuntime(Runtime):
         if container is None:
             return base
         state = container.attrs["State"]
-        started = _docker_time(state.get("StartedAt"))
         if state.get("Status") != "running":
             return replace(base, detail=f"{state.get('Status')} (exit code "
                                          f"{state.get('ExitCode')})")
-        found = self._probe(spec.name)
-        health = state.get("Health", {}).get("Status")
-        if health in (None, "healthy") and found.ok:
-            value = ServiceState.HEALTHY
-        elif health == "starting" or (health is None and found.answered is False
-                                      and started and _age(started) < HEALTH_TIMEOUT):
-            value = ServiceState.STARTING
-        else:
-            value = ServiceState.UNHEALTHY
-        return replace(base, state=value, version=found.version, started_at=started,
-                        detail=found.detail if found.detail else str(health))
+        return running_status(base, state, self._probe(spec.name))
 
-
-def _docker_time(text: str | None) -> datetime | None:
-    """Docker's RFC 3339 times carry nanoseconds, more than datetime takes."""
-    if not text or text.startswith("0001-"):
-        return None
-    head, _, fraction = text.rstrip("Z").partition(".")
-    try:
-        return datetime.fromisoformat(f"{head}.{(fraction + '000000')[:6]}+00:00")
-    except ValueError:
-        return None
-
-
-def _age(started: datetime) -> float:
-    return (datetime.now(UTC) - started).total_seconds()
