@@ -461,3 +461,36 @@ async def test_quitting_with_pending_edits_asks_first(
         await until(pilot, lambda: isinstance(app.screen, TablesScreen))
         assert len(app.table_pending) == 1 and title(app).startswith(f"{schema}.unsaved")
     assert db.execute("select count(*) from unsaved").fetchone() == (1,)
+
+
+async def test_structured_filter_by_keys(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """f: pick the column, the operator, type the value; filters add up; F clears them."""
+    db.execute("create table ages (id int primary key, age int)")
+    db.execute("insert into ages values (1, 30), (2, null), (3, 41), (4, 50)")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.ages")
+
+        async def add_filter(column: str, operator: str, value: str | None) -> None:
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(app.screen.focused, Input))
+            await pilot.press(*column, "enter")
+            await until(pilot, lambda: "operator" in str(app.screen.query_one(Label).render()))
+            await pilot.press(*operator, "enter")
+            if value is not None:
+                await until(pilot, lambda: f"{column} {operator}" in str(
+                    app.screen.query_one(Label).render()))
+                await pilot.press(*value, "enter")
+            await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+
+        await add_filter("age", "in", "30, 41, 50")
+        await until(pilot, lambda: [r[0] for r in table.rows] == ["1", "3", "4"])
+        await add_filter("age", ">=", "41")
+        await until(pilot, lambda: [r[0] for r in table.rows] == ["3", "4"])
+        assert "where age in 30, 41, 50 and age >= 41" in title(app)
+        await pilot.press("F")
+        await until(pilot, lambda: len(table.rows) == 4)
+        await add_filter("age", "is null", None)
+        await until(pilot, lambda: [r[0] for r in table.rows] == ["2"])
