@@ -385,19 +385,21 @@ async def test_hostile_names_open_and_edit_by_keys(
 
 
 async def test_database_down_is_a_message_not_a_crash(tmp_path: Path) -> None:
-    """F2 on a stack whose Postgres is not running: a notification says so."""
-    from tests.helpers import make_stack
+    """F2 on a stack whose Postgres does not answer (a remote stack, so nothing tries to
+    start it): a notification says so, and the screen stays."""
+    from crestfall_tui.config import RemoteEndpoints, StackConfig
+    from crestfall_tui.stack.processes import free_port
+    from crestfall_tui.stack.remote import RemoteRuntime
 
-    idle = make_stack("idle")
-    try:
-        app = CrestfallApp(idle.stack, idle.runtime)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await pilot.press("f2")
-            await until(pilot, lambda: any("refused the connection" in n.message
-                                           for n in app._notifications))
-            assert isinstance(app.screen, TablesScreen)
-    finally:
-        idle.remove()
+    config = StackConfig(name="gone", runtime="remote", data_dir=str(tmp_path),
+                         remote=RemoteEndpoints(
+                             db_url=f"postgresql://postgres:pw@127.0.0.1:{free_port()}/x"))
+    app = CrestfallApp(config, RemoteRuntime(config))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f2")
+        await until(pilot, lambda: any("refused the connection" in n.message
+                                       for n in app._notifications))
+        assert isinstance(app.screen, TablesScreen)
 
 
 async def test_details_panel_and_reverting_cells_and_rows(
