@@ -353,6 +353,8 @@ async def test_a_bad_csv_line_loads_nothing_and_names_the_line(
     plan.mapping = ["id", None]
     with pytest.raises(CrestfallError, match="goes to no column"):
         await session.import_csv(table, plan, lambda sent, total: None)
+    with pytest.raises(CrestfallError, match="no such file"):
+        read_plan(tmp_path / "missing.csv", table)
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     with pytest.raises(CrestfallError, match="empty"):

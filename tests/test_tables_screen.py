@@ -496,3 +496,30 @@ async def test_structured_filter_by_keys(
         await until(pilot, lambda: len(table.rows) == 4)
         await add_filter("age", "is null", None)
         await until(pilot, lambda: [r[0] for r in table.rows] == ["2"])
+
+
+async def test_duplicate_a_row_count_exactly_and_miss_a_key(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """O fills the form with the row's values (not its serial key); c counts exactly; g to
+    a key that is not there says so and leaves the rows as they were."""
+    db.execute("create table copies (id serial primary key, name text, qty int)")
+    db.execute("insert into copies (name, qty) select 'n' || g, g from generate_series(1, 300) g")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.copies")
+        await pilot.press("O")
+        await until(pilot, lambda: app.screen.query(Input).first().has_focus)
+        assert [field.value for field in app.screen.query(Input)] == ["", "n1", "1"]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        assert table.rows[0] == ("DEFAULT", "n1", "1") and "1 new" in title(app)
+        await pilot.press("c")
+        await until(pilot, lambda: "300 rows ·" in title(app))
+        await pilot.press("g", *"999", "enter")
+        await until(pilot, lambda: any("no row where id = 999" in n.message
+                                       for n in app._notifications))
+        assert table.rows[1] == ("1", "n1", "1")
+        await commit(pilot, app)
+        await until(pilot, lambda: not app.table_pending)
+    assert db.execute("select count(*) from copies where name = 'n1'").fetchone() == (2,)

@@ -181,31 +181,24 @@ async def load_table(conn: Any, schema: str, name: str) -> TableInfo:
     oid = int(oid)
     updatable = int(updatable)
     params = {"oid": oid}
-    columns = [ColumnInfo(col_name, type_sql, category, _bool(is_array), _bool(nullable),
-                          default, tuple(_array(labels)) if labels else None, identity or "",
+    columns = [ColumnInfo(col_name, type_sql, category, bool(is_array), bool(nullable),
+                          default, tuple(labels) if labels else None, identity or "",
                           bool(generated), base_type)
                for (col_name, type_sql, category, is_array, nullable, default, labels, identity,
                     generated, base_type)
                in await (await conn.execute(query("table_columns"), params)).fetchall()]
-    keys = [ForeignKey(fk_name, fk_schema, fk_table, tuple(_array(cols)), ref_schema, ref_table,
-                       tuple(_array(ref_cols)))
+    keys = [ForeignKey(fk_name, fk_schema, fk_table, tuple(cols), ref_schema, ref_table,
+                       tuple(ref_cols))
             for fk_name, fk_schema, fk_table, cols, ref_schema, ref_table, ref_cols
             in await (await conn.execute(query("table_foreign_keys"), params)).fetchall()]
     details = [Detail(*row) for row in
                await (await conn.execute(query("table_details"), params)).fetchall()]
     return TableInfo(
-        schema, name, oid, KINDS[kind], tuple(columns), tuple(_array(primary_key)),
+        schema, name, oid, KINDS[kind], tuple(columns), tuple(primary_key),
         can_update=bool(updatable & _UPDATE), can_insert=bool(updatable & _INSERT),
-        can_delete=bool(updatable & _DELETE), rls_enabled=_bool(rls),
-        rls_forced=_bool(rls_forced),
+        can_delete=bool(updatable & _DELETE), rls_enabled=bool(rls),
+        rls_forced=bool(rls_forced),
         references=tuple(k for k in keys if (k.schema, k.table) == (schema, name)),
         referenced_by=tuple(k for k in keys if (k.ref_schema, k.ref_table) == (schema, name)),
         details=tuple(details))
 
-
-def _bool(value: Any) -> bool:
-    return value is True
-
-
-def _array(value: list[Any] | None) -> list[str]:
-    return [str(v) for v in value or ()]

@@ -253,9 +253,6 @@ class TableSession:
             raise CrestfallError(f"{column.name}: {_message(error)}",
                                  title="Invalid value") from None
 
-    def plan(self, table: TableInfo, pending: PendingChanges) -> list[Planned]:
-        return plan(table, pending)
-
     async def describe(self, table: TableInfo, pending: PendingChanges) -> list[str]:
         """Each statement a commit would run, with its parameters."""
         from crestfall_tui.services.table_edits import describe
@@ -272,7 +269,6 @@ class TableSession:
 
         steps = plan(table, pending)
         done: list[tuple[Planned, int]] = []
-        failed: CrestfallError | None = None
         try:
             async with self._using() as conn, conn.transaction(), \
                     role_scope(conn, self.run_as):
@@ -288,13 +284,11 @@ class TableSession:
                         step.change.error = f"would change {cursor.rowcount} rows, not one"
                         raise CommitError(step.change, step.change.error)
                     done.append((step, cursor.rowcount))
-        except Conflict as conflict:
-            failed = conflict
-        if isinstance(failed, Conflict):
-            assert failed.change.row is not None
-            current = await self.current(table, failed.change.row)
-            failed.change.error = "changed by someone else since it was read"
-            raise Conflict(failed.change, current)
+        except Conflict as conflict:  # rolled back: now read the row as it is
+            change = conflict.change
+            assert change.row is not None
+            change.error = "changed by someone else since it was read"
+            raise Conflict(change, await self.current(table, change.row)) from None
         if log is not None:
             async with self._using() as conn:
                 for step, rows in done:
