@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from crestfall_tui import __version__
-from crestfall_tui.config import StackConfig, config_path, load_config
+from crestfall_tui.config import StackConfig, config_named, config_path, load_config
 from crestfall_tui.errors import ConfigError, CrestfallError
 from crestfall_tui.stack import Progress, RuntimeChoice, StackStatus, choose_runtime
 
@@ -25,12 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="FILE",
                         help="config file (default: $CRESTFALL_CONFIG, else the platform's "
                              "config dir/crestfall/config.toml)")
+    common.add_argument("--read-only", action="store_true",
+                        help="open every database session read-only (as read_only = true "
+                             "does): the session logs in as a role that cannot write")
     parser = argparse.ArgumentParser(
         prog="crestfall-tui", parents=[common],
         description="Terminal studio for the Crestfall stack: Postgres, PostgREST, Typesense.")
     parser.add_argument("--version", action="version", version=f"crestfall-tui {__version__}")
-    parser.add_argument("--read-only", action="store_true",
-                        help="open every database session read-only (as read_only = true does)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     query = commands.add_parser("query", parents=[_suppressed(common)],
@@ -70,8 +73,12 @@ def _suppressed(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The common options again, without defaults that would hide the ones given earlier."""
     again = argparse.ArgumentParser(add_help=False)
     for option in common._actions:
-        again.add_argument(*option.option_strings, default=argparse.SUPPRESS,
-                           metavar=option.metavar, help=option.help)
+        if option.nargs == 0:  # a flag
+            again.add_argument(*option.option_strings, action="store_true",
+                               default=argparse.SUPPRESS, help=option.help)
+        else:
+            again.add_argument(*option.option_strings, default=argparse.SUPPRESS,
+                               metavar=option.metavar, help=option.help)
     return again
 
 
@@ -79,12 +86,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `crestfall-tui` command."""
     args = build_parser().parse_args(argv)
     try:
-        stack = load_config(config_path(args.config)).stack(args.stack)
+        stack = load_config(config_path(args.config),
+                            required=config_named(args.config)).stack(args.stack)
+        if args.read_only:
+            stack = replace(stack, read_only=True)
         if args.command == "stack":
             return run_stack_command(args, stack)
         if args.command == "query":
             return run_query_command(args, stack)
-        return run_studio(stack, read_only=args.read_only)
+        return run_studio(stack)
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly, as psql does. Python would
+        # complain again when it flushes stdout at exit, so point stdout at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except ConfigError as error:
         print(f"crestfall-tui: config error: {error.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -95,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def run_studio(stack: StackConfig, *, read_only: bool) -> int:
+def run_studio(stack: StackConfig) -> int:
     """Open the studio on `stack`; it brings a local stack up itself, with progress."""
     choice = choose_runtime(stack)
     # The first probe runs while Textual loads; the Stack screen shows its answer.
@@ -105,7 +120,7 @@ def run_studio(stack: StackConfig, *, read_only: bool) -> int:
 
     try:
         CrestfallApp(stack=stack, runtime=choice.runtime, note=choice.note,
-                     read_only=read_only, first_status=first_status).run()
+                     first_status=first_status).run()
     finally:
         probing.shutdown(wait=False, cancel_futures=True)
     return 0
@@ -115,16 +130,16 @@ def run_query_command(args: argparse.Namespace, stack: StackConfig) -> int:
     """`crestfall-tui query`: exit 1 on an SQL error, as psql -v ON_ERROR_STOP=1 does."""
     import asyncio
 
-    from crestfall_tui.query_command import read_sql, run_query
+    from crestfall_tui.query_command import ScriptError, run_query, script_chunks
 
-    try:
-        buffer = read_sql(args.sql, args.file)
-    except OSError as error:
-        print(f"crestfall-tui: cannot read {args.file}: {error.strerror}", file=sys.stderr)
-        return EXIT_USAGE
     runtime = choose_runtime(stack).runtime
-    return asyncio.run(run_query(runtime.db_url, stack.read_only, buffer, args.format,
-                                 sys.stdout, sys.stderr))
+    try:
+        return asyncio.run(run_query(runtime.postgres(read_only=stack.read_only),
+                                     script_chunks(args.sql, args.file), args.format,
+                                     sys.stdout, sys.stderr))
+    except ScriptError as error:
+        print(f"crestfall-tui: {error.message}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def run_stack_command(args: argparse.Namespace, stack: StackConfig) -> int:

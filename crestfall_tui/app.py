@@ -10,7 +10,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import HelpPanel
 
-from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.config import StackConfig
 from crestfall_tui.screens import ConfirmModal, QueryScreen, StackScreen, TablesScreen
 from crestfall_tui.services.action_log import ActionLog
@@ -42,13 +41,12 @@ class CrestfallApp(App[None]):
     ]
 
     def __init__(self, stack: StackConfig, runtime: Runtime, note: str = "",
-                 *, read_only: bool = False,
-                 first_status: Future[StackStatus] | None = None) -> None:
+                 *, first_status: Future[StackStatus] | None = None) -> None:
         super().__init__()
         self.stack = stack
         self.runtime = runtime
         self.note = note
-        postgres = PostgresClient(runtime.db_url, read_only=read_only or stack.read_only)
+        postgres = runtime.postgres(read_only=stack.read_only)
         self.add_mode("stack", lambda: StackScreen(runtime, postgres, first_status))
         self.table_pending = PendingChanges()
         self.add_mode("tables", lambda: TablesScreen(TableSession(postgres), self.table_pending,

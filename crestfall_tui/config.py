@@ -45,6 +45,9 @@ class RemoteEndpoints:
 
     db_url: str
     """A `postgresql://` URL, password included."""
+    read_only_db_url: str | None = None
+    """A URL for a login that cannot write (a Crestfall stack's `crestfall_readonly`), used
+    when the stack is read-only; a read-only remote stack without one is refused."""
     rest_url: str | None = None
     """PostgREST's base URL, if the stack has one."""
     search_url: str | None = None
@@ -118,11 +121,20 @@ def config_path(explicit: str | None = None) -> Path:
     return platformdirs.user_config_path("crestfall") / "config.toml"
 
 
-def load_config(path: Path) -> Config:
-    """Read and check the config file; a missing file means defaults."""
+def config_named(explicit: str | None = None) -> bool:
+    """Whether the user named the config file (`--config` or `$CRESTFALL_CONFIG`): such a
+    file must exist, or a typo would silently open another stack."""
+    return bool(explicit or os.environ.get(CONFIG_ENV))
+
+
+def load_config(path: Path, *, required: bool = False) -> Config:
+    """Read and check the config file; a missing file means defaults unless `required`."""
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if required:
+            raise ConfigError(f"{path}: no such file (a config named by --config or "
+                              f"${CONFIG_ENV} must exist)") from None
         return Config()
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
@@ -207,6 +219,7 @@ def _remote(data: dict[str, Any], where: str) -> RemoteEndpoints:
         raise _Invalid(f"{where}.db_url: missing, a postgresql:// URL is required")
     return RemoteEndpoints(
         db_url=_typed(data, "db_url", str, where, ""),
+        read_only_db_url=_typed(data, "read_only_db_url", str, where, None),
         rest_url=_typed(data, "rest_url", str, where, None),
         search_url=_typed(data, "search_url", str, where, None),
         search_api_key=_typed(data, "search_api_key", str, where, None),

@@ -1,17 +1,22 @@
-"""`crestfall-tui query`: run SQL from the command line and stream the results to stdout."""
+"""`crestfall-tui query`: run SQL from the command line and stream the results to stdout.
+
+A script runs as psql runs it: statement by statement as the file is read (a script of any
+size runs in bounded memory), its own BEGIN/COMMIT/ROLLBACK as written, stopping at the
+first error (as `psql -v ON_ERROR_STOP=1`), so nothing of an unfinished transaction is
+committed.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
-from collections.abc import Sequence
-from datetime import date, datetime, time
-from decimal import Decimal
-from typing import IO, Any
-from uuid import UUID
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, BinaryIO
 
 from crestfall_tui.clients.postgres import PostgresClient
+from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.query_session import (
     Column,
     QueryError,
@@ -20,19 +25,21 @@ from crestfall_tui.services.query_session import (
     RowBatch,
     StatementDone,
 )
-from crestfall_tui.services.sql_text import split_statements
+from crestfall_tui.services.sql_text import iter_statements
 
 FORMATS = ("table", "csv", "json")
 CELL_WIDTH = 40
+CHUNK = 1 << 16
 
 
-async def run_query(url: Any, read_only: bool, buffer: str, output_format: str,
+async def run_query(postgres: PostgresClient, source: Iterator[str], output_format: str,
                     out: IO[str], err: IO[str]) -> int:
-    """Run every statement of `buffer`; 0 when all ran, 1 at the first SQL error."""
-    postgres = PostgresClient(url, read_only=read_only)
-    session = QuerySession(postgres, text_values=output_format != "json")
+    """Run every statement of `source` (chunks of whole lines) in order; 0 when all ran, 1
+    at the first SQL error."""
+    session = QuerySession(postgres, text_values=True)
+    cut = False
     try:
-        for statement in split_statements(buffer):
+        for statement in iter_statements(source):
             if output_format == "csv" and statement.streams:
                 async for chunk in session.copy_csv(statement):
                     out.write(chunk.decode())
@@ -47,30 +54,39 @@ async def run_query(url: Any, read_only: bool, buffer: str, output_format: str,
                 elif isinstance(event, StatementDone):
                     if writer is not None:
                         writer.end(event.rowcount)
+                        cut = cut or writer.cut
                     elif event.status:
                         print(event.status, file=err)
             out.flush()
     except QueryError as error:
-        print(describe_error(buffer, error), file=err)
+        print(describe_error(error), file=err)
         return 1
     finally:
         for notice in session.notices:
             print(notice, file=err)
         await session.close()
+    if cut:
+        print(f"note: values longer than {CELL_WIDTH} characters were cut (…); "
+              "--format csv or json prints them whole", file=err)
     return 0
 
 
-def describe_error(buffer: str, error: QueryError) -> str:
-    """The error as psql shows it: message, the line with a caret, detail, hint."""
+def describe_error(error: QueryError) -> str:
+    """The error as psql shows it: where, message, the line with a caret, detail, hint."""
+    statement = error.statement
     lines = [f"ERROR:  {error.message}"]
-    position = error.buffer_position
-    if position is not None:
-        line_start = buffer.rfind("\n", 0, position) + 1
-        line_end = buffer.find("\n", position)
-        text = buffer[line_start:None if line_end < 0 else line_end]
-        number = buffer.count("\n", 0, position) + 1
+    position = error.position
+    text = statement.text
+    if position is not None and position <= len(text):
+        line_start = text.rfind("\n", 0, position) + 1
+        line_end = text.find("\n", position)
+        number = statement.line + text.count("\n", 0, position)
         label = f"LINE {number}: "
-        lines += [label + text, " " * (len(label) + position - line_start) + "^"]
+        lines += [label + text[line_start:None if line_end < 0 else line_end],
+                  " " * (len(label) + position - line_start) + "^"]
+    else:
+        lines.append(f"STATEMENT {statement.number} (line {statement.line}): "
+                     f"{statement.first_line[:200]}")
     if error.detail:
         lines.append(f"DETAIL:  {error.detail}")
     if error.hint:
@@ -79,6 +95,9 @@ def describe_error(buffer: str, error: QueryError) -> str:
 
 
 class _Writer:
+    cut = False
+    """Whether a value was shortened to fit."""
+
     def __init__(self, columns: Sequence[Column], out: IO[str]) -> None:
         self.columns = columns
         self.out = out
@@ -103,13 +122,21 @@ class _CsvWriter(_Writer):
 
 
 class _JsonWriter(_Writer):
-    """One JSON object per row (JSON Lines), values keeping their types."""
+    """One JSON object per row (JSON Lines), lossless: numbers exactly as Postgres prints
+    them (NaN and infinities as strings), booleans, json and jsonb as they are, arrays of
+    these as arrays, everything else as Postgres's own text."""
+
+    def __init__(self, columns: Sequence[Column], out: IO[str]) -> None:
+        super().__init__(columns, out)
+        self.names = [json.dumps(c.name, ensure_ascii=False) + ":" for c in columns]
+        self.encoders = [json_encoder(c.oid) for c in columns]
 
     def rows(self, rows: list[tuple[Any, ...]]) -> None:
-        names = [c.name for c in self.columns]
-        for row in rows:
-            self.out.write(json.dumps(dict(zip(names, row, strict=True)),
-                                      default=_json_value, ensure_ascii=False) + "\n")
+        named = list(zip(self.names, self.encoders, strict=True))
+        self.out.write("".join(
+            "{" + ",".join(name + ("null" if value is None else encode(value))
+                           for (name, encode), value in zip(named, row, strict=True)) + "}\n"
+            for row in rows))
 
 
 class _TableWriter(_Writer):
@@ -134,10 +161,13 @@ class _TableWriter(_Writer):
 
     def _line(self, cells: list[str]) -> None:
         assert self.widths is not None
-        fitted = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(cells, self.widths,
-                                                                          strict=True)]
-        self.out.write(" | ".join(c.ljust(w) for c, w in zip(fitted, self.widths,
-                                                            strict=True)).rstrip() + "\n")
+        fitted = []
+        for cell, width in zip(cells, self.widths, strict=True):
+            if len(cell) > width:
+                cell = cell[: width - 1] + "…"
+                self.cut = True
+            fitted.append(cell.ljust(width))
+        self.out.write(" | ".join(fitted).rstrip() + "\n")
 
 
 _WRITERS: dict[str, type[_Writer]] = {"table": _TableWriter, "csv": _CsvWriter,
@@ -150,22 +180,151 @@ def _cell(value: Any) -> str:
     return str(value).replace("\n", "\\n")
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal | UUID):
-        return str(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, bytes | memoryview):
-        return "\\x" + bytes(value).hex()
-    return str(value)
+# --- JSON from Postgres's text --------------------------------------------------------------
+
+_NUMBERS = {20, 21, 23, 26, 700, 701, 1700}
+"""int8, int2, int4, oid, float4, float8, numeric."""
+_JSON_TYPES = {114, 3802}
+_BOOL = 16
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_ARRAYS: dict[int, int] = {}
 
 
-def read_sql(command: str | None, file: str | None) -> str:
-    """The SQL given with -c, or read from -f FILE (- for standard input)."""
+def json_encoder(oid: int) -> Any:
+    """A function from a value's text (as Postgres sends it) to its JSON text."""
+    if oid in _NUMBERS:
+        return _number
+    if oid == _BOOL:
+        return _boolean
+    if oid in _JSON_TYPES:
+        return _raw
+    element = _array_element(oid)
+    if element is not None:
+        inner = json_encoder(element)
+        delimiter = ";" if element == 603 else ","  # box
+        return lambda text: _array(text, inner, delimiter)
+    return _string
+
+
+def _array_element(oid: int) -> int | None:
+    """The element type of a built-in array type."""
+    if not _ARRAYS:
+        from psycopg.postgres import types
+
+        _ARRAYS.update({info.array_oid: info.oid for info in types if info.array_oid})
+    return _ARRAYS.get(oid)
+
+
+def _number(text: str) -> str:
+    # Exact as printed; Infinity and NaN are not JSON numbers, so they stay strings.
+    return text if _JSON_NUMBER.fullmatch(text) else json.dumps(text)
+
+
+def _boolean(text: str) -> str:
+    return "true" if text == "t" else "false"
+
+
+def _raw(text: str) -> str:
+    return text
+
+
+def _string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _array(text: str, encode: Any, delimiter: str) -> str:
+    """A Postgres array literal (`{1,2}`, `{{a,"b c"},{NULL,d}}`, `[0:1]={1,2}`) as JSON."""
+    if text.startswith("["):  # explicit bounds: the elements follow the `=`
+        text = text[text.index("=") + 1:]
+    out: list[str] = []
+    at = 0
+    length = len(text)
+    need_comma = False
+    while at < length:
+        char = text[at]
+        if char == "{":
+            out.append(",[" if need_comma else "[")
+            need_comma = False
+            at += 1
+        elif char == "}":
+            out.append("]")
+            need_comma = True
+            at += 1
+        elif char == delimiter or char.isspace():
+            at += 1
+        else:
+            if char == '"':
+                at += 1
+                chars = []
+                while text[at] != '"':
+                    if text[at] == "\\":
+                        at += 1
+                    chars.append(text[at])
+                    at += 1
+                at += 1
+                item = encode("".join(chars))
+            else:
+                end = at
+                while end < length and text[end] not in (delimiter, "}"):
+                    end += 1
+                word = text[at:end].strip()
+                at = end
+                item = "null" if word == "NULL" else encode(word)
+            out.append("," + item if need_comma else item)
+            need_comma = True
+    return "".join(out)
+
+
+# --- reading the script ------------------------------------------------------------------
+
+class ScriptError(CrestfallError):
+    """The script cannot be read as text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, title="Script")
+
+
+def script_chunks(command: str | None, file: str | None) -> Iterator[str]:
+    """The SQL given with -c, or read from -f FILE (- for standard input), in chunks of
+    whole lines, decoded as UTF-8 as it is read."""
     if command is not None:
-        return command
+        yield command
+        return
     assert file is not None
+    name = "standard input" if file == "-" else file
     if file == "-":
-        return sys.stdin.read()
-    with open(file, encoding="utf-8") as handle:
-        return handle.read()
+        yield from _decoded(sys.stdin.buffer, name)
+        return
+    try:
+        handle = open(file, "rb")  # noqa: SIM115 - closed below, read lazily
+    except OSError as error:
+        raise ScriptError(f"cannot read {file}: {error.strerror}") from None
+    with handle:
+        yield from _decoded(handle, name)
+
+
+def _decoded(handle: BinaryIO, name: str) -> Iterator[str]:
+    offset = lines = 0
+    pending: list[str] = []
+    size = 0
+    try:
+        for raw in handle:
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                # The statements before this line run, as psql runs them; none after.
+                yield "".join(pending)
+                raise ScriptError(
+                    f"{name} is not UTF-8 text: byte {offset + error.start} (0x"
+                    f"{raw[error.start]:02x}, line {lines + 1}) is not valid UTF-8; "
+                    "the statements before that line ran, none from it on") from None
+            offset += len(raw)
+            lines += 1
+            pending.append(line)
+            size += len(line)
+            if size >= CHUNK:
+                yield "".join(pending)
+                pending, size = [], 0
+    except OSError as error:
+        raise ScriptError(f"cannot read {name}: {error.strerror}") from None
+    yield "".join(pending)

@@ -18,8 +18,22 @@ begin
   if not exists (select from pg_roles where rolname = 'supabase_auth_admin') then
     create role supabase_auth_admin login noinherit createrole noreplication;
   end if;
+  -- Read-only sessions of crestfall-tui log in as crestfall_readonly, which inherits no
+  -- privilege, and read as crestfall_reader (pg_read_all_data); they may become the API
+  -- roles to run as them, always inside a transaction the studio has made read-only for
+  -- good. So no statement of a read-only session can write.
+  if not exists (select from pg_roles where rolname = 'crestfall_reader') then
+    create role crestfall_reader nologin;
+  end if;
+  if not exists (select from pg_roles where rolname = 'crestfall_readonly') then
+    create role crestfall_readonly login noinherit;
+  end if;
 end
 $$;
+
+grant pg_read_all_data to crestfall_reader;
+grant crestfall_reader, anon, authenticated, service_role to crestfall_readonly;
+alter role crestfall_readonly set default_transaction_read_only = on;
 
 -- PostgREST logs in as authenticator and switches to the role a request's JWT names.
 grant anon, authenticated, service_role to authenticator;

@@ -14,7 +14,7 @@ from psycopg import sql
 from tests.helpers import StackUnderTest, make_stack
 
 # Tests never read the developer's own config.
-os.environ["CRESTFALL_CONFIG"] = str(Path(__file__).parent / "no-such-config.toml")
+os.environ["CRESTFALL_CONFIG"] = str(Path(__file__).parent / "empty-config.toml")
 
 
 @pytest.fixture(scope="session")

@@ -82,9 +82,22 @@ def test_cli_reports_bad_config_in_one_line(tmp_path: Path) -> None:
 
 def test_cli_reports_unknown_stack(tmp_path: Path) -> None:
     """Asking for a stack the config does not define names the ones it does."""
-    done = run_cli("--stack", "nope", "--config", str(tmp_path / "absent.toml"))
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    done = run_cli("--stack", "nope", "--config", str(empty))
     assert done.returncode == 2
     assert "unknown stack 'nope': the config defines local" in done.stderr
+
+
+def test_a_named_config_that_is_missing_is_an_error(tmp_path: Path) -> None:
+    """--config or $CRESTFALL_CONFIG naming no file is a config error naming it, never a
+    silent fall back to the defaults (and so to another stack)."""
+    absent = tmp_path / "absent.toml"
+    for done in (run_cli("stack", "status", "--config", str(absent)),
+                 run_cli("stack", "status", env={"CRESTFALL_CONFIG": str(absent)})):
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == (f"crestfall-tui: config error: {absent}: no such file (a "
+                               "config named by --config or $CRESTFALL_CONFIG must exist)\n")
 
 
 def test_cli_reports_unreadable_file(tmp_path: Path) -> None:

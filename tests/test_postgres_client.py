@@ -12,7 +12,7 @@ from tests.helpers import StackUnderTest
 
 async def test_read_only_sessions_refuse_writes(stack: StackUnderTest) -> None:
     """With read_only, the server itself refuses a write; without it, the write goes through."""
-    read_only = PostgresClient(stack.runtime.db_url, read_only=True)
+    read_only = stack.runtime.postgres(read_only=True)
     async with read_only.connect() as conn:
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             await conn.execute("create table read_only_probe (id int)")

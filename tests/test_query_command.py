@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from tests.helpers import BINARY, StackUnderTest
@@ -39,8 +40,63 @@ def test_json_lines_keep_types(stack: StackUnderTest) -> None:
     done = stack.cli("query", "--format", "json", "-c",
                      "select 1 as a, null::text as n, '{\"k\": [1, 2]}'::jsonb as j, "
                      "1.50::numeric as x, '2026-01-02'::date as d")
-    row = json.loads(done.stdout.splitlines()[0])
-    assert row == {"a": 1, "n": None, "j": {"k": [1, 2]}, "x": "1.50", "d": "2026-01-02"}
+    row = json.loads(done.stdout.splitlines()[0], parse_float=Decimal)
+    assert row == {"a": 1, "n": None, "j": {"k": [1, 2]}, "x": Decimal("1.50"),
+                   "d": "2026-01-02"}
+    assert '"x":1.50' in done.stdout  # exactly as Postgres printed it
+
+
+LOSSLESS = """select
+  12345678901234567890.123456789012345678901234567890::numeric as big,
+  '{"n": 12345678901234567890.12345678901234567890, "z": null}'::jsonb as doc,
+  '{"n": 1.0}'::json as raw_json,
+  'NaN'::numeric as nan, 'Infinity'::float8 as inf, '-Infinity'::float4 as ninf,
+  1e300::float8 as huge_float, 0.1::float4 as small_float,
+  '1 mon'::interval as month, '30 days'::interval as days,
+  '178000000 years'::interval as huge_interval,
+  'infinity'::date as inf_date, '-infinity'::timestamptz as ninf_ts,
+  '0044-03-15 BC'::date as bc_date, '24:00:00'::time as midnight,
+  true as yes, false as no,
+  array[1, null, 3] as ints, array['a"b', 'c,d', null, 'NULL', ''] as texts,
+  array[[1.5, 2], [3, 4]]::numeric[] as matrix, '{}'::int[] as empty,
+  array['{"a": 1}'::jsonb, null] as docs, '\\x00ff'::bytea as bin,
+  '[1,5)'::int4range as range, 'a''b'::text as quote"""
+
+
+def test_json_output_is_valid_and_lossless(stack: StackUnderTest) -> None:
+    """Every value is valid JSON and exact: numerics and jsonb numbers digit for digit,
+    intervals and dates as Postgres prints them, NaN and infinities as strings, arrays as
+    arrays (the same for a statement that cannot stream, such as RETURNING)."""
+    expected_text = stack.cli("query", "--format", "csv", "-c", LOSSLESS)
+    assert expected_text.returncode == 0, expected_text.stderr
+    as_text = next(csv.DictReader(io.StringIO(expected_text.stdout)))
+    done = stack.cli("query", "--format", "json", "-c",
+                     LOSSLESS + "; create temp table r (v numeric, i interval); "
+                     "insert into r values (0.10, '1 year 2 mons 3 days 04:05:06') "
+                     "returning v, i")
+    assert done.returncode == 0, done.stderr
+    first, returned = done.stdout.splitlines()
+    row = json.loads(first, parse_float=Decimal, parse_constant=_no_constants)
+    assert row["big"] == Decimal("12345678901234567890.123456789012345678901234567890")
+    assert row["doc"] == {"n": Decimal("12345678901234567890.12345678901234567890"), "z": None}
+    assert '"raw_json":{"n": 1.0}' in first
+    assert (row["nan"], row["inf"], row["ninf"]) == ("NaN", "Infinity", "-Infinity")
+    assert row["huge_float"] == Decimal("1e+300") and row["small_float"] == Decimal("0.1")
+    for name in ("month", "days", "huge_interval", "inf_date", "ninf_ts", "bc_date",
+                 "midnight", "bin", "range", "quote"):
+        assert row[name] == as_text[name], name
+    assert (row["month"], row["days"]) == ("1 mon", "30 days")
+    assert (row["yes"], row["no"]) == (True, False)
+    assert row["ints"] == [1, None, 3]
+    assert row["texts"] == ['a"b', "c,d", None, "NULL", ""]
+    assert row["matrix"] == [[Decimal("1.5"), 2], [3, 4]] and row["empty"] == []
+    assert row["docs"] == [{"a": 1}, None]
+    assert json.loads(returned, parse_float=Decimal) == {
+        "v": Decimal("0.10"), "i": "1 year 2 mons 3 days 04:05:06"}
+
+
+def _no_constants(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
 
 
 def test_error_exits_1_with_position_and_hint(stack: StackUnderTest) -> None:
@@ -99,14 +155,23 @@ def test_read_only_stack_refuses_writes(stack: StackUnderTest, tmp_path: Path) -
 
 
 def test_database_down_is_one_clear_line(tmp_path: Path) -> None:
-    """No Postgres at the stack's port: one message naming host and port, exit 1."""
-    from tests.helpers import make_stack
+    """No Postgres at the stack's address: one message naming host and port, exit 1; a
+    stack never brought up says so instead."""
+    from crestfall_tui.stack.processes import free_port
+    from tests.helpers import make_stack, run_cli
 
+    port = free_port()
+    config = tmp_path / "remote.toml"
+    config.write_text('[stacks.gone]\nruntime = "remote"\n[stacks.gone.remote]\n'
+                      f'db_url = "postgresql://postgres:pw@127.0.0.1:{port}/postgres"\n')
+    done = run_cli("query", "--stack", "gone", "--config", str(config), "-c", "select 1")
+    assert done.returncode == 1
+    assert f"refused the connection on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
     idle = make_stack("idle")
     try:
         done = idle.cli("query", "-c", "select 1")
-        assert done.returncode == 1
-        assert f"refused the connection on 127.0.0.1:{idle.stack.ports.db}" in done.stderr
-        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+        assert done.returncode == 1 and "has not been created yet" in done.stderr
+        assert not (idle.root / "data").exists()  # asking wrote nothing
     finally:
         idle.remove()

@@ -103,7 +103,7 @@ async def test_notices_are_kept(session: QuerySession) -> None:
 
 async def test_read_only_session_refuses_writes(stack: StackUnderTest) -> None:
     """On a read-only stack a write fails at the database (25006)."""
-    session = QuerySession(PostgresClient(stack.runtime.db_url, read_only=True))
+    session = QuerySession(stack.runtime.postgres(read_only=True))
     try:
         with pytest.raises(QueryError) as caught:
             await collect(session, "create table nope (v int)")

@@ -210,7 +210,7 @@ async def test_read_only_session_cannot_write_even_if_asked(
     """default_transaction_read_only: the database itself refuses; the change is kept."""
     db.execute("create table guarded (id int primary key, v text)")
     db.execute("insert into guarded values (1, 'x')")
-    reader = TableSession(PostgresClient(stack.runtime.db_url, read_only=True))
+    reader = TableSession(stack.runtime.postgres(read_only=True))
     try:
         table = await reader.table(schema, "guarded")
         (row,) = await reader.page(TableView(table), "first")

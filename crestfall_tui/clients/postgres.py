@@ -17,19 +17,27 @@ CONNECT_TIMEOUT = 3
 
 
 READ_ONLY_OPTIONS = "-c default_transaction_read_only=on"
+READ_ONLY_LOGIN = "crestfall_readonly"
+"""The login of read-only sessions (init script 10_roles.sql): it inherits no privilege."""
+READER_ROLE = "crestfall_reader"
+"""What a read-only session reads as: a member of pg_read_all_data, nothing more."""
 
 
 class PostgresClient:
-    """Opens connections to the stack's database as its superuser.
+    """Opens connections to the stack's database.
 
-    With `read_only`, every session is `default_transaction_read_only`, so the server itself
-    refuses writes, whatever the studio sends.
+    A read-only client logs in as a role that cannot write (`crestfall_readonly`, or a
+    remote stack's own read-only login) and reads as `crestfall_reader`; a superuser login is
+    refused. Statements that run the user's SQL do so inside `role_scope`, which keeps each
+    transaction read-only for good, so no statement can switch read-only off.
     """
 
     def __init__(self, url: Callable[[], str], *, read_only: bool = False) -> None:
         # A callable, so the URL (and its secret) is read when needed, in a worker.
         self._url = url
         self.read_only = read_only
+        self.reader_role: str | None = None
+        """The role a read-only session reads as, when its login may become it."""
 
     async def open(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
         """A fresh autocommit connection the caller closes; a refused one becomes a
@@ -38,21 +46,54 @@ class PostgresClient:
 
         url = self._url()
         try:
-            return await psycopg.AsyncConnection.connect(
+            conn = await psycopg.AsyncConnection.connect(
                 url, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
                 options=READ_ONLY_OPTIONS if self.read_only else "")
         except psycopg.OperationalError as error:
-            where = urlsplit(url)
+            raise connection_error(url, error) from None
+        if self.read_only:
+            try:
+                await self._become_reader(conn)
+            except BaseException:
+                await conn.close()
+                raise
+        return conn
+
+    async def _become_reader(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Refuse a login that could write; read as the reader role where there is one."""
+        from psycopg import sql
+
+        cursor = await conn.execute(
+            "select rolsuper, (select pg_has_role(oid, 'member') from pg_roles "
+            "where rolname = %s) from pg_roles where rolname = session_user", (READER_ROLE,))
+        row = await cursor.fetchone()
+        if row is None or row[0]:
             raise CrestfallError(
-                f"Postgres refused the connection on {where.hostname}:{where.port}: "
-                f"is the stack up? press F1 ({str(error).strip().splitlines()[0]})",
-                title="Postgres") from None
+                f"read-only sessions must log in as a role that cannot write, but "
+                f"{conn.info.user!r} is a superuser", title="Read-only")
+        self.reader_role = READER_ROLE if row[1] else None
+        if self.reader_role:
+            await conn.execute(sql.SQL("set role {}").format(sql.Identifier(self.reader_role)))
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
         """A fresh autocommit connection for one piece of work."""
         async with await self.open() as conn:
             yield conn
+
+
+def connection_error(url: str, error: Exception) -> CrestfallError:
+    """Why a connection failed, in words that lead to the fix."""
+    where = urlsplit(url)
+    said = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "password authentication failed" in said:
+        return CrestfallError(
+            f"Postgres on {where.hostname}:{where.port} refused the password of "
+            f"{where.username!r}: the stack's secrets do not match its database ({said})",
+            title="Postgres")
+    return CrestfallError(
+        f"Postgres refused the connection on {where.hostname}:{where.port}: is the stack up? "
+        f"(F1 in the studio, `crestfall-tui stack up` in a shell) ({said})", title="Postgres")
 
 
 def load_as_text(adapters: Any) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.relations import TableInfo
-from crestfall_tui.services.run_as import RunAs, role_scope
 
 PREVIEW_ROWS = 8
 CHUNK = 256 * 1024
@@ -68,9 +67,10 @@ def read_plan(path: Path, table: TableInfo) -> CsvPlan:
     return CsvPlan(path, header, rows, mapping)
 
 
-async def load_csv(conn: Any, run_as: RunAs | None, table: TableInfo, plan: CsvPlan,
+async def load_csv(conn: Any, scope: Callable[[Any], Any], table: TableInfo, plan: CsvPlan,
                    progress: Callable[[int, int], None]) -> int:
-    """COPY the whole file in one transaction; the rows loaded. `progress(bytes, total)`."""
+    """COPY the whole file in one transaction, inside `scope` (the role viewed as, read-only);
+    the rows loaded. `progress(bytes, total)`."""
     import psycopg
     from psycopg import sql
 
@@ -83,7 +83,7 @@ async def load_csv(conn: Any, run_as: RunAs | None, table: TableInfo, plan: CsvP
     total = plan.path.stat().st_size
     sent = 0
     try:
-        async with conn.transaction(), role_scope(conn, run_as), conn.cursor() as cursor:
+        async with conn.transaction(), scope(conn), conn.cursor() as cursor:
             async with cursor.copy(statement) as copy:
                 with plan.path.open("rb") as source:
                     while chunk := source.read(CHUNK):

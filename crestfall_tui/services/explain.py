@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crestfall_tui.services.query_session import QuerySession
-from crestfall_tui.services.run_as import enter_role
 from crestfall_tui.services.sql_text import Statement
 
 
@@ -51,9 +50,8 @@ async def explain(session: QuerySession, statement: Statement, *, analyze: bool)
     prefix = f"EXPLAIN ({options}) "
     conn = await session.connection()
     try:
-        async with conn.transaction(force_rollback=True), conn.cursor() as cursor:
-            if session.run_as is not None:
-                await enter_role(conn, session.run_as)
+        async with conn.transaction(force_rollback=True), session.scope(conn), \
+                conn.cursor() as cursor:
             await cursor.execute((prefix + statement.text).encode())
             row = await cursor.fetchone()
     except psycopg.Error as error:

@@ -8,6 +8,7 @@ position of the error in the statement.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from crestfall_tui.clients.postgres import PostgresClient, load_as_text
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.services.run_as import RunAs, enter_role, role_scope
+from crestfall_tui.services.run_as import RunAs, role_scope
 from crestfall_tui.services.sql_text import Statement, split_statements
 
 if TYPE_CHECKING:
@@ -29,10 +30,11 @@ FIRST_FETCH = 100
 
 @dataclass(frozen=True)
 class Column:
-    """A result column: its name and the name of its Postgres type."""
+    """A result column: its name, the name of its Postgres type and that type's oid."""
 
     name: str
     type_name: str
+    oid: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,9 @@ class QuerySession:
     """Load every value as Postgres's own text (t/f, JSON text, '{1,2}') instead of Python
     objects: faster, and what a text table or CSV shows."""
     notices: list[str] = field(default_factory=list)
+    lost_transaction: bool = False
+    """The connection was lost with the user's transaction open; said at the next run."""
+    _result_transaction: bool = False
     _conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
     _names: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -110,14 +115,29 @@ class QuerySession:
         return self._conn
 
     @property
-    def in_transaction(self) -> bool:
-        """True while a manual transaction is open (statements ran since the last commit)."""
+    def transaction_state(self) -> str:
+        """The user's own transaction: "none", "open" or "aborted". The transaction that a
+        streaming result holds by itself is not the user's and does not count."""
         conn = self._conn
-        if conn is None or conn.closed:
-            return False
+        if conn is None or conn.closed or self._result_transaction:
+            return "none"
         from psycopg.pq import TransactionStatus
 
-        return conn.info.transaction_status != TransactionStatus.IDLE
+        status = conn.info.transaction_status
+        if status == TransactionStatus.INERROR:
+            return "aborted"
+        return "open" if status == TransactionStatus.INTRANS else "none"
+
+    @property
+    def in_transaction(self) -> bool:
+        """True while the user's own transaction is open (BEGIN, or manual mode)."""
+        return self.transaction_state != "none"
+
+    @property
+    def holds_result(self) -> bool:
+        """True while a streaming result holds a transaction of its own open (its locks and
+        snapshot), until every row is read or the result is released."""
+        return self._result_transaction
 
     async def set_manual(self, manual: bool) -> None:
         """Switch between autocommit and manual transactions (not while one is open)."""
@@ -129,12 +149,58 @@ class QuerySession:
         await conn.set_autocommit(not manual)
 
     async def commit(self) -> None:
-        if self._conn is not None:
-            await self._conn.commit()
+        """Commit the user's transaction; a lost connection says nothing was committed."""
+        await self._end_transaction("commit")
 
     async def rollback(self) -> None:
-        if self._conn is not None:
-            await self._conn.rollback()
+        await self._end_transaction("rollback")
+
+    async def _end_transaction(self, how: str) -> None:
+        import psycopg
+
+        conn = self._conn
+        if conn is None or conn.closed:
+            return
+        try:
+            await conn.execute(how)
+        except psycopg.OperationalError:
+            await self._drop_lost_connection()
+            raise self._lost_error(True) from None
+
+    def connection_lost(self) -> bool:
+        """Whether the server closed the idle connection (a restart, a terminated backend);
+        reads what is waiting on the socket without sending anything. Call it only while no
+        statement runs. A transaction the user had open is then marked lost."""
+        import psycopg
+        from psycopg.pq import ConnStatus
+
+        conn = self._conn
+        if conn is None or conn.closed:
+            return False
+        try:
+            conn.pgconn.consume_input()
+            lost = conn.pgconn.status == ConnStatus.BAD
+        except psycopg.OperationalError:
+            lost = True
+        if lost:
+            self.lost_transaction = self.lost_transaction or self.in_transaction
+            self._conn = None
+        return lost
+
+    async def _drop_lost_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        self._result_transaction = False
+        if conn is not None:
+            await conn.close()
+
+    def _lost_error(self, in_transaction: bool) -> CrestfallError:
+        if in_transaction:
+            return CrestfallError(
+                "the connection to Postgres was lost (a restart, or the backend was "
+                "terminated): the server rolled back the open transaction, and nothing of it "
+                "was committed. The next statement connects again.", title="Connection lost")
+        return CrestfallError("the connection to Postgres was lost; the next statement "
+                              "connects again", title="Connection lost")
 
     async def warm_up(self) -> None:
         """Open the connection and load the SQL parser before the first run needs them."""
@@ -157,39 +223,48 @@ class QuerySession:
             async for event in self.run(statement, fetch_size):
                 yield event
 
+    def scope(self, conn: psycopg.AsyncConnection[Any]) -> Any:
+        """Where the user's SQL runs: as the role chosen, read-only for good on a read-only
+        stack (see `role_scope`)."""
+        return role_scope(conn, self.run_as, read_only=self.postgres.read_only,
+                          reader=self.postgres.reader_role)
+
+    async def _ready_connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+        """The connection for the next statement: one the server closed meanwhile is
+        replaced, after saying once that the transaction open on it was lost."""
+        if self.connection_lost() or self.lost_transaction:
+            lost, self.lost_transaction = self.lost_transaction, False
+            if lost:
+                raise self._lost_error(True)
+        return await self.connection()
+
     async def run(self, statement: Statement,
                   fetch_size: int = FETCH_SIZE) -> AsyncIterator[QueryEvent]:
         """Run one statement, yielding its columns, its rows in batches, and its end.
 
-        Rows of a query are fetched only as the caller asks for the next batch.
+        Statements run as psql runs them: BEGIN ... COMMIT/ROLLBACK are the user's, and an
+        error inside the user's transaction leaves it aborted until its end. Rows of a query
+        are fetched only as the caller asks for the next batch.
         """
         import psycopg
 
-        conn = await self.connection()
+        conn = await self._ready_connection()
         started = time.monotonic()
         offset = 0
         try:
-            await self._leave_stray_transaction(conn)
             if statement.streams:
                 name = f"crestfall_query_{next(self._names)}"
                 offset = self._declare_prefix_length(conn, name)
-                async with conn.transaction():
-                    if self.run_as is not None:
-                        await enter_role(conn, self.run_as)
-                    cursor = conn.cursor(name=name)
-                    await cursor.execute(statement.text.encode())
-                    yield ResultStarted(statement, self._columns(conn, cursor.description))
-                    total = 0
-                    size = min(FIRST_FETCH, fetch_size)
-                    while rows := await cursor.fetchmany(size):
-                        size = fetch_size
-                        total += len(rows)
-                        yield RowBatch(rows)
-                    await cursor.close()
-                yield StatementDone(statement, f"SELECT {total}", total,
-                                    time.monotonic() - started)
+                # Closing this generator early must close the stream's at once (it ends its
+                # transaction), not whenever the garbage collector gets to it.
+                async with contextlib.aclosing(
+                        self._stream(conn, statement, name, fetch_size, started)) as events:
+                    async for event in events:
+                        yield event
                 return
-            async with role_scope(conn, self.run_as):
+            async with contextlib.AsyncExitStack() as scope:
+                if not statement.controls_transaction:
+                    await scope.enter_async_context(self.scope(conn))
                 plain = conn.cursor()
                 await plain.execute(statement.text.encode())
                 total = plain.rowcount
@@ -201,17 +276,53 @@ class QuerySession:
                         yield RowBatch(rows)
             yield StatementDone(statement, plain.statusmessage or "", max(total, 0),
                                 time.monotonic() - started)
+        except psycopg.OperationalError as error:
+            if conn.closed or conn.broken:
+                was_open = self.transaction_state != "none" or self.manual
+                await self._drop_lost_connection()
+                raise QueryError(statement, self._lost_error(was_open).message,
+                                 sqlstate=error.sqlstate) from None
+            raise self._error(statement, error, offset) from None
         except psycopg.Error as error:
             raise self._error(statement, error, offset) from None
 
-    async def _leave_stray_transaction(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """In autocommit mode nothing may still be open from before (a cancel that reached
-        the server as a failed statement was being rolled back, say): roll it back."""
+    async def _stream(self, conn: psycopg.AsyncConnection[Any], statement: Statement,
+                      name: str, fetch_size: int,
+                      started: float) -> AsyncIterator[QueryEvent]:
+        """A query behind a server-side cursor. Outside the user's transaction the cursor
+        gets one of its own, held only until the last row is read or the caller closes this
+        (the screen does after a while idle), so the session does not sit idle in a
+        transaction holding locks and the vacuum horizon."""
         from psycopg.pq import TransactionStatus
 
-        if not self.manual and conn.info.transaction_status in (
-                TransactionStatus.INTRANS, TransactionStatus.INERROR):
-            await conn.rollback()
+        own = conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE
+        cursor = conn.cursor(name=name)
+        if own:
+            await conn.execute("begin")
+            self._result_transaction = True
+        try:
+            async with self.scope(conn):
+                await cursor.execute(statement.text.encode())
+                yield ResultStarted(statement, self._columns(conn, cursor.description))
+                total = 0
+                size = min(FIRST_FETCH, fetch_size)
+                while rows := await cursor.fetchmany(size):
+                    size = fetch_size
+                    total += len(rows)
+                    yield RowBatch(rows)
+                await cursor.close()
+            if own:
+                await conn.execute("commit")
+        finally:
+            if own:
+                self._result_transaction = False
+                if not conn.closed and \
+                        conn.info.transaction_status != TransactionStatus.IDLE:
+                    await conn.execute("rollback")  # released early, or failed
+            elif not cursor.closed and not conn.closed and \
+                    conn.info.transaction_status == TransactionStatus.INTRANS:
+                await cursor.close()  # the user's transaction goes on without it
+        yield StatementDone(statement, f"SELECT {total}", total, time.monotonic() - started)
 
     async def copy_csv(self, statement: Statement) -> AsyncIterator[bytes]:
         """A query's whole result as CSV with a header, streamed by COPY: NULL stays an
@@ -224,7 +335,7 @@ class QuerySession:
         command = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(
             sql.SQL(statement.text))  # the user's own SQL, run as it is
         try:
-            async with role_scope(conn, self.run_as), conn.cursor() as cursor, \
+            async with self.scope(conn), conn.cursor() as cursor, \
                     cursor.copy(command) as copy:
                 async for chunk in copy:
                     yield bytes(chunk)
@@ -240,7 +351,7 @@ class QuerySession:
         prefix = "COPY (SELECT row_to_json(q)::text FROM ("
         command = prefix + statement.text + ") q) TO STDOUT"
         try:
-            async with role_scope(conn, self.run_as), conn.cursor() as cursor, \
+            async with self.scope(conn), conn.cursor() as cursor, \
                     cursor.copy(command.encode()) as copy:
                 copy.set_types(["text"])
                 async for (line,) in copy.rows():
@@ -264,7 +375,8 @@ class QuerySession:
         found = []
         for column in description or ():
             info = types.get(column.type_code)
-            found.append(Column(column.name, info.name if info else f"oid {column.type_code}"))
+            found.append(Column(column.name, info.name if info else f"oid {column.type_code}",
+                                column.type_code))
         return tuple(found)
 
     @staticmethod

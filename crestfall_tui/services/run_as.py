@@ -70,12 +70,47 @@ async def enter_role(conn: Any, run_as: RunAs) -> None:
 
 
 @asynccontextmanager
-async def role_scope(conn: Any, run_as: RunAs | None) -> AsyncIterator[None]:
-    """With a role to run as: a transaction holding it (SET LOCAL lasts as long); without
-    one, nothing."""
-    if run_as is None:
+async def role_scope(conn: Any, run_as: RunAs | None, *, read_only: bool = False,
+                     reader: str | None = None) -> AsyncIterator[None]:
+    """Where a statement runs as a role, or read-only.
+
+    With a role to run as: inside a transaction (SET LOCAL lasts as long): the user's own
+    when one is open, else one of this scope's. Read-only: that transaction is made READ ONLY
+    and takes its snapshot before the statement runs, after which Postgres refuses to make it
+    read-write again ("must be set before any query"), so no statement inside can undo it;
+    it reads as `reader` (or the role run as). Without either: the statement runs as it is.
+    """
+    if run_as is None and not read_only:
         yield
         return
-    async with conn.transaction():
-        await enter_role(conn, run_as)
+    from psycopg import sql
+    from psycopg.pq import TransactionStatus
+
+    status = conn.info.transaction_status
+    if status == TransactionStatus.INERROR:
+        yield  # an aborted transaction runs nothing but its end
+        return
+    own = conn.autocommit and status == TransactionStatus.IDLE
+    if own:
+        await conn.execute("begin")
+    try:
+        if read_only:
+            await conn.execute("set transaction read only")
+        if run_as is not None:
+            await enter_role(conn, run_as)
+        elif reader is not None:
+            await conn.execute(sql.SQL("set local role {}").format(sql.Identifier(reader)))
+        if read_only:
+            await conn.execute("select")  # the snapshot: read-only is final from here on
         yield
+    except BaseException:
+        if own and not conn.closed and \
+                conn.info.transaction_status != TransactionStatus.IDLE:
+            await conn.execute("rollback")
+        raise
+    if own:
+        ended = conn.info.transaction_status
+        if ended == TransactionStatus.INTRANS:
+            await conn.execute("commit")
+        elif ended == TransactionStatus.INERROR:
+            await conn.execute("rollback")

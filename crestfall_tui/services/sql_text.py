@@ -1,47 +1,238 @@
-"""SQL text as the Query screen sees it: statements with their place in the buffer, what
-kind each is, and which ones deserve a second look before they run."""
+"""SQL text as the Query screen and `crestfall-tui query` see it: statements with their place
+in the input, what kind each is, and which ones deserve a second look before they run."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
+
+_STREAMING_WORDS = ("select", "with", "values", "table", "(")
+_TRANSACTION_WORDS = ("begin", "start", "commit", "end", "rollback", "abort", "savepoint",
+                      "release")
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement of a buffer, with its character span there."""
+    """One statement of an input, with its character span there and the line it starts on."""
 
     text: str
     start: int
     end: int
-    kind: str
-    """sqlparse's type: SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, ... or UNKNOWN."""
+    line: int = 1
+    """The 1-based line of the input the statement starts on."""
+    number: int = 1
+    """The statement's 1-based place in the input."""
+
+    @cached_property
+    def first_word(self) -> str:
+        """The statement's first word, lower case ("(" for a parenthesised query)."""
+        match = _FIRST_WORD.match(self.text)
+        return match.group(0).lower() if match else ""
+
+    @cached_property
+    def kind(self) -> str:
+        """sqlparse's type: SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, ... or
+        UNKNOWN."""
+        import sqlparse  # lazy: only the statements that need it pay for the parse
+
+        return str(sqlparse.parse(self.text)[0].get_type())
 
     @property
     def streams(self) -> bool:
         """True when the statement can run behind a server-side cursor (rows on demand)."""
-        first = self.text.lstrip().split(None, 1)[0].lower() if self.text.strip() else ""
-        return self.kind == "SELECT" and first in ("select", "with", "values", "table", "(")
+        return self.first_word in _STREAMING_WORDS and self.kind == "SELECT"
+
+    @property
+    def controls_transaction(self) -> bool:
+        """BEGIN, COMMIT, ROLLBACK, SAVEPOINT and the like: the user's own transaction."""
+        return self.first_word in _TRANSACTION_WORDS
+
+    @property
+    def first_line(self) -> str:
+        """The statement's first line, for naming it in a message."""
+        return self.text.split("\n", 1)[0]
+
+
+_FIRST_WORD = re.compile(r"\(|[^\W\d]\w*")
+
+# What can change how the text around it is read: comments, quotes, dollar quotes, parens and
+# the semicolon. An identifier may hold `$`, so `a$b$` is no dollar quote, and E'' strings
+# only start where no identifier does. Inside CREATE FUNCTION/PROCEDURE, BEGIN/CASE/END too.
+_SPECIAL = r"""--|/\*|(?<![\w$])[eE]'|'|"|(?<![\w$])\$(?:[^\W\d]\w*)?\$|[();]"""
+_TOKEN = re.compile(_SPECIAL)
+_ROUTINE_TOKEN = re.compile(_SPECIAL + r"|(?i:\b(?:begin|case|end)\b)")
+_ROUTINE = re.compile(r"(?i)create\s+(?:or\s+replace\s+)?(?:function|procedure)\b")
+_NON_SPACE = re.compile(r"\S")
+_QUOTE_END = {"'": re.compile(r"[^']*(?:''[^']*)*'"),
+              '"': re.compile(r'[^"]*(?:""[^"]*)*"'),
+              "e'": re.compile(r"(?:[^'\\]|\\.|'')*'", re.DOTALL)}
+
+
+class StatementReader:
+    """Splits SQL into statements as its text arrives, with psql's rules: `;` ends a statement
+    outside quotes, comments and parentheses, and outside a BEGIN ... END body of CREATE
+    FUNCTION/PROCEDURE.
+
+    Written by hand because a script of any size must run as it is read, in bounded memory:
+    sqlparse reads its whole input and builds a token tree of it (2.4 GB for a 50 MB script).
+    Feed it whole lines; the statements it returns are complete.
+    """
+
+    def __init__(self) -> None:
+        self._buf = ""
+        self._origin = 0
+        """Where the current statement's text starts in `_buf`."""
+        self._base = 0
+        """Offset of `_buf[0]` in the whole input."""
+        self._line = 1
+        """Line of `_buf[_origin]`."""
+        self._scan = 0
+        self._parens = 0
+        self._begins = 0
+        self._first: int | None = None
+        self._last = 0
+        self._routine = False
+        self._count = 0
+
+    def feed(self, text: str, *, final: bool = False) -> list[Statement]:
+        """The statements completed by `text`; with `final`, the last one without its `;`."""
+        if self._origin:
+            # Done statements leave the buffer here, once per feed, not once per statement.
+            self._buf = self._buf[self._origin:]
+            self._base += self._origin
+            self._scan -= self._origin
+            if self._first is not None:
+                self._first -= self._origin
+                self._last -= self._origin
+            self._origin = 0
+        self._buf += text
+        found = self._split()
+        if final:
+            self._scan = len(self._buf)
+            if self._first is not None:
+                found.append(self._take(len(self._buf)))
+            self._reset(len(self._buf))
+        return found
+
+    def _split(self) -> list[Statement]:
+        found: list[Statement] = []
+        buf = self._buf
+        while True:
+            pattern = _ROUTINE_TOKEN if self._routine else _TOKEN
+            match = pattern.search(buf, self._scan)
+            stop = match.start() if match else len(buf)
+            self._code(self._scan, stop)
+            if match is None:
+                self._scan = len(buf)
+                return found
+            token = match.group(0)
+            end = match.end()
+            if token == ";":
+                if self._parens == 0 and self._begins == 0:
+                    if self._first is not None:
+                        found.append(self._take(end))
+                    self._reset(end)
+                    continue
+                self._mark(match.start(), end)
+            elif token in ("--", "/*"):
+                closed = self._comment_end(token, end)
+                if closed is None:
+                    self._scan = match.start()
+                    return found
+                end = closed
+            else:
+                if token[0] in "'\"" or token[0] in "eE" and token[-1] == "'":
+                    key = "e'" if token[0] in "eE" else token
+                    quoted = _QUOTE_END[key].match(buf, end)
+                    if quoted is None:
+                        self._scan = match.start()
+                        return found
+                    end = quoted.end()
+                elif token[0] == "$":
+                    closing = buf.find(token, end)
+                    if closing < 0:
+                        self._scan = match.start()
+                        return found
+                    end = closing + len(token)
+                else:
+                    self._word_or_paren(token)
+                self._mark(match.start(), end)
+            self._scan = end
+
+    def _word_or_paren(self, token: str) -> None:
+        if token == "(":
+            self._parens += 1
+        elif token == ")":
+            self._parens = max(0, self._parens - 1)
+        elif self._parens == 0:
+            word = token.lower()
+            if word == "begin" or word == "case" and self._begins:
+                self._begins += 1
+            elif word == "end" and self._begins:
+                self._begins -= 1
+
+    def _comment_end(self, token: str, start: int) -> int | None:
+        """Where a comment ends, or None when the text so far does not hold its end."""
+        if token == "--":
+            newline = self._buf.find("\n", start)
+            return None if newline < 0 else newline
+        depth, at = 1, start
+        while depth:
+            close = self._buf.find("*/", at)
+            if close < 0:
+                return None
+            opened = self._buf.find("/*", at, close)
+            if opened >= 0:
+                depth, at = depth + 1, opened + 2
+            else:
+                depth, at = depth - 1, close + 2
+        return at
+
+    def _code(self, start: int, stop: int) -> None:
+        """Plain SQL between special tokens: where the statement starts and ends."""
+        if start >= stop:
+            return
+        first = _NON_SPACE.search(self._buf, start, stop)
+        if first is not None:
+            self._mark(first.start(), len(self._buf[start:stop].rstrip()) + start)
+
+    def _mark(self, start: int, end: int) -> None:
+        if self._first is None:
+            self._first = start
+            self._routine = _ROUTINE.match(self._buf, start) is not None
+        self._last = end
+
+    def _take(self, end: int) -> Statement:
+        assert self._first is not None
+        first, last = self._first, self._last
+        self._count += 1
+        line = self._line + self._buf.count("\n", self._origin, first)
+        return Statement(text=self._buf[first:last], start=self._base + first,
+                         end=self._base + last, line=line, number=self._count)
+
+    def _reset(self, end: int) -> None:
+        """The next statement starts at `end`."""
+        self._line += self._buf.count("\n", self._origin, end)
+        self._origin = self._scan = end
+        self._parens = self._begins = 0
+        self._first = None
+        self._last = 0
+        self._routine = False
+
+
+def iter_statements(chunks: Iterable[str]) -> Iterator[Statement]:
+    """Statements as the chunks (each ending at a line's end) arrive, the last one included."""
+    reader = StatementReader()
+    for chunk in chunks:
+        yield from reader.feed(chunk)
+    yield from reader.feed("", final=True)
 
 
 def split_statements(buffer: str) -> list[Statement]:
     """The statements of a buffer in order; comments and blanks around them are left out."""
-    import sqlparse  # lazy: off the first frame
-
-    found = []
-    offset = 0
-    for parsed in sqlparse.parse(buffer):
-        position, first, last = offset, None, None
-        for token in parsed.flatten():
-            if not (token.is_whitespace or token.ttype in sqlparse.tokens.Comment
-                    or token.value == ";"):
-                first = position if first is None else first
-                last = position + len(token.value)
-            position += len(token.value)
-        if first is not None and last is not None:
-            found.append(Statement(text=buffer[first:last], start=first, end=last,
-                                   kind=parsed.get_type()))
-        offset += len(str(parsed))
-    return found
+    return StatementReader().feed(buffer, final=True)
 
 
 def statement_at(buffer: str, position: int) -> Statement | None:

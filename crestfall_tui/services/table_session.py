@@ -78,6 +78,12 @@ class TableSession:
     def read_only(self) -> bool:
         return self.postgres.read_only
 
+    def scope(self, conn: Any) -> Any:
+        """Where reads and writes run: as the role viewed as, and read-only for good on a
+        read-only stack (see `role_scope`)."""
+        return role_scope(conn, self.run_as, read_only=self.postgres.read_only,
+                          reader=self.postgres.reader_role)
+
     async def view_as(self, answer: str) -> None:
         """Browse and edit as what the user typed: empty for the superuser, an API role,
         or an auth user's id or email."""
@@ -85,7 +91,7 @@ class TableSession:
             self.run_as = await resolve_run_as(conn, answer)
 
     async def relations(self) -> list[Relation]:
-        async with self._using() as conn, role_scope(conn, self.run_as):
+        async with self._using() as conn, self.scope(conn):
             return await list_relations(conn)
 
     async def table(self, schema: str, name: str) -> TableInfo:
@@ -169,7 +175,7 @@ class TableSession:
         import psycopg
 
         try:
-            async with self._using() as conn, role_scope(conn, self.run_as):
+            async with self._using() as conn, self.scope(conn):
                 cursor = self._row_cursor()
                 await cursor.execute(self._bytes(statement, conn), params)
                 return await cursor.fetchall()
@@ -195,7 +201,7 @@ class TableSession:
         statement = sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE {}").format(
             view.relation(), condition)
         try:
-            async with self._using() as conn, role_scope(conn, self.run_as):
+            async with self._using() as conn, self.scope(conn):
                 # EXPLAIN takes no server-side parameters; psycopg binds them client-side.
                 cursor = AsyncClientCursor(conn)
                 await cursor.execute(with_params(statement, conn), params)
@@ -271,7 +277,7 @@ class TableSession:
         done: list[tuple[Planned, int]] = []
         try:
             async with self._using() as conn, conn.transaction(), \
-                    role_scope(conn, self.run_as):
+                    self.scope(conn):
                 for step in steps:
                     try:
                         cursor = await conn.execute(with_params(step.statement, conn), step.params)
@@ -310,7 +316,7 @@ class TableSession:
         try:
             # Its own connection: browsing goes on while it streams. COPY takes no
             # server-side parameters; psycopg binds them on the client.
-            async with await self.postgres.open() as conn, role_scope(conn, self.run_as), \
+            async with await self.postgres.open() as conn, self.scope(conn), \
                     conn.cursor() as cursor, \
                     cursor.copy(with_params(statement, conn), params) as copy:
                 if kind == "csv":
@@ -327,7 +333,7 @@ class TableSession:
                          progress: Callable[[int, int], None]) -> int:
         """Load a mapped CSV file into the table in one transaction; the rows loaded."""
         async with await self.postgres.open() as conn:
-            return await load_csv(conn, self.run_as, table, plan, progress)
+            return await load_csv(conn, self.scope, table, plan, progress)
 
 
 def _block(ctid: str) -> int:

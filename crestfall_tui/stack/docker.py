@@ -34,7 +34,7 @@ from crestfall_tui.stack.model import (
 )
 from crestfall_tui.stack.processes import url_host
 from crestfall_tui.stack.runtime import Runtime, record_runtime
-from crestfall_tui.stack.secrets import StackSecrets, load_or_create_secrets
+from crestfall_tui.stack.secrets import MASK, SecretsNotCreated, StackSecrets
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
@@ -55,9 +55,17 @@ class DockerRuntime(Runtime):
 
     # --- what the compose file sees ------------------------------------------------------
 
-    @property
-    def secrets(self) -> StackSecrets:
-        return load_or_create_secrets(self.stack.data_path)
+    def existing_database(self) -> str | None:
+        from docker.errors import DockerException, NotFound
+
+        name = self.volume_name("db-data")
+        try:
+            self.client.volumes.get(name)
+        except NotFound:
+            return None
+        except (DockerException, CrestfallError):
+            return None  # no engine: the database cannot be seen from here
+        return f"docker volume {name}"
 
     @property
     def client(self) -> Any:
@@ -66,8 +74,13 @@ class DockerRuntime(Runtime):
         return self._client
 
     def environment(self) -> dict[str, str]:
-        """The variables compose.yaml is interpolated with: the stack's over the shell's."""
-        secrets = self.secrets
+        """The variables compose.yaml is interpolated with: the stack's over the shell's.
+        Before the stack's first `up` its secrets do not exist; the file is then read with
+        masks in their place, for status and `down` (nothing is started with them)."""
+        try:
+            secrets = self.secrets
+        except SecretsNotCreated:
+            secrets = StackSecrets(*([MASK] * 6))
         ports = self.stack.ports
         return {**os.environ,
                 "CRESTFALL_BIND": self.stack.bind,
@@ -134,6 +147,7 @@ class DockerRuntime(Runtime):
     @engine_failures("starting the stack")
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:
+        self.prepare_secrets()
         project = self.project()
         exclude = exclude | frozenset(self.stack.exclude)
         unknown = exclude - set(project.services)
@@ -387,7 +401,10 @@ class DockerRuntime(Runtime):
 
     def _status(self, spec: ServiceSpec, excluded: bool) -> ServiceStatus:
         port = next((p.host_port for p in spec.ports if p.host_port), 0) or 0
-        urls = {c.label.split(" ")[0]: c for c in self.connections()}
+        try:
+            urls = {c.label.split(" ")[0]: c for c in self.connections()}
+        except SecretsNotCreated:
+            urls = {}
         link = urls.get(spec.name)
         base = ServiceStatus(name=spec.name, state=ServiceState.DOWN, port=port,
                              url=link.value if link else "", secret=link.secret if link else None,

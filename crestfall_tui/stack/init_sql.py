@@ -79,8 +79,11 @@ def _set_login_passwords(conn: psycopg.Connection[tuple[object, ...]],
     text never reaches the server or its (audited) statement log.
     """
     wanted = {"authenticator": secrets.authenticator_password,
-              "supabase_auth_admin": secrets.postgres_password}
+              "supabase_auth_admin": secrets.postgres_password,
+              "crestfall_readonly": secrets.readonly_password}
     for role, password in wanted.items():
+        if password is None:
+            continue
         row = conn.execute(query("role_password_missing"), {"role": role}).fetchone()
         if row and row[0]:
             # libpq's PQencryptPasswordConn: the SCRAM verifier is computed client-side.

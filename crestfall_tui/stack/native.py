@@ -21,7 +21,7 @@ from crestfall_tui.stack.native_search import NativeTypesense
 from crestfall_tui.stack.native_service import NativeService
 from crestfall_tui.stack.processes import port_in_use, wait_for
 from crestfall_tui.stack.runtime import Runtime, record_runtime
-from crestfall_tui.stack.secrets import StackSecrets, load_or_create_secrets
+from crestfall_tui.stack.secrets import StackSecrets
 
 LOG_LINES_ON_FAILURE = 15
 
@@ -38,15 +38,17 @@ class NativeRuntime(Runtime):
         super().__init__(stack)
         self._services: dict[str, NativeService] | None = None
 
-    @property
-    def secrets(self) -> StackSecrets:
-        return load_or_create_secrets(self.stack.data_path)
+    def existing_database(self) -> str | None:
+        pgdata = self.stack.data_path / "db" / "data"
+        return str(pgdata) if (pgdata / "PG_VERSION").exists() else None
 
     @property
     def services(self) -> dict[str, NativeService]:
         """db, rest, search, in the order they start."""
         if self._services is None:
-            secrets = self.secrets
+            def secrets() -> StackSecrets:
+                return self.secrets
+
             self._services = {
                 "db": NativePostgres(self.stack, secrets),
                 "rest": NativePostgrest(self.stack, secrets),
@@ -84,6 +86,7 @@ class NativeRuntime(Runtime):
         exclude = exclude | frozenset(self.stack.exclude)
         for name in exclude:
             self.service(name)  # an unknown name is an error, not a silent no-op
+        self.prepare_secrets()
         to_start = []
         chosen = [s for s in self.services.values() if s.name not in exclude]
         for service in chosen:

@@ -142,6 +142,7 @@ class NativePostgres(NativeService):
     def start(self) -> None:
         bindir = self._bindir()
         user = ServiceUser.for_postgres()
+        user.let_through(self.stack.data_path)
         if not self.initialised():
             self._initdb(bindir, user)
         self._write_settings(bindir, user)
@@ -193,7 +194,7 @@ class NativePostgres(NativeService):
         return bindir
 
     def _initdb(self, bindir: Path, user: ServiceUser) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         user.own(self.dir)
         blocked = user.can_reach(self.dir)
         if blocked is not None:
@@ -235,7 +236,7 @@ class NativePostgres(NativeService):
             "log_directory": "log",
             "log_filename": "postgresql-%Y-%m-%d.log",
             "log_rotation_age": "1d",
-            "log_file_mode": "0640",
+            "log_file_mode": "0600",
         }
         if "pg_cron" in preload:
             lines |= {"cron.database_name": DATABASE, "cron.use_background_workers": "on",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -10,7 +11,7 @@ from crestfall_tui.clients.probes import Probe
 from crestfall_tui.config import StackConfig
 from crestfall_tui.stack.model import ServiceState, ServiceStatus
 from crestfall_tui.stack.processes import client_host, process_started_at, url_host
-from crestfall_tui.stack.secrets import StackSecrets
+from crestfall_tui.stack.secrets import SecretsNotCreated, StackSecrets
 
 
 class NativeService(ABC):
@@ -19,12 +20,17 @@ class NativeService(ABC):
     name: str
     start_timeout: float = 60.0
 
-    def __init__(self, stack: StackConfig, secrets: StackSecrets) -> None:
+    def __init__(self, stack: StackConfig, secrets: Callable[[], StackSecrets]) -> None:
         self.stack = stack
-        self.secrets = secrets
+        self._secrets = secrets
         self.host = client_host(stack.bind)
         self.url_host = url_host(stack.bind)
         self.dir = stack.data_path / self.name
+
+    @property
+    def secrets(self) -> StackSecrets:
+        """The stack's secrets, read when first needed (a stack not yet created has none)."""
+        return self._secrets()
 
     @property
     @abstractmethod
@@ -66,8 +72,12 @@ class NativeService(ABC):
 
     def status(self) -> ServiceStatus:
         """State from the process and one probe."""
+        try:
+            url, secret = self.url(), self.secret
+        except SecretsNotCreated:
+            url, secret = "", None
         base = ServiceStatus(name=self.name, state=ServiceState.DOWN, port=self.port,
-                             url=self.url(), detail="not running", secret=self.secret)
+                             url=url, detail="not running", secret=secret)
         reason = self.missing()
         if reason:
             return replace(base, state=ServiceState.NOT_INSTALLED, detail=reason)

@@ -164,6 +164,13 @@ class ServiceUser:
             for path in paths:
                 os.chown(path, self.uid, self.gid)
 
+    def let_through(self, directory: Path) -> None:
+        """Let this user (alone besides the owner) pass through a private directory of ours
+        to what it owns inside: group = its group, mode 0710. A no-op when it is us."""
+        if not self.is_me:
+            os.chown(directory, -1, self.gid)
+            os.chmod(directory, 0o710)
+
     def run(self, args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
         """Run a command as this user and capture its output."""
         return subprocess.run(

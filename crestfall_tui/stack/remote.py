@@ -61,6 +61,15 @@ class RemoteRuntime(Runtime):
     def db_url(self) -> str:
         return self.endpoints.db_url
 
+    def read_only_db_url(self) -> str:
+        if self.endpoints.read_only_db_url is None:
+            raise CrestfallError(
+                f"stack '{self.stack.name}' is read-only, but [stacks.{self.stack.name}.remote] "
+                "has no read_only_db_url: give it the URL of a login that cannot write (on a "
+                "Crestfall stack, crestfall_readonly); a superuser session cannot be made "
+                "read-only", title="Read-only")
+        return self.endpoints.read_only_db_url
+
     def connections(self) -> list[Connection]:
         ends = self.endpoints
         found = [Connection("db url", ends.db_url, urlsplit(ends.db_url).password)]

@@ -1,4 +1,8 @@
-"""Per-stack secrets: generated on first start, kept in the data dir with mode 0600."""
+"""Per-stack secrets: created with the stack's database, kept in the data dir with mode 0600.
+
+Secrets are made only when the database they open is made. For a database that exists
+already they are read, never replaced: new passwords would lock every tool out of it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 import os
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from crestfall_tui.errors import CrestfallError
@@ -26,6 +30,9 @@ class StackSecrets:
     anon_key: str
     service_role_key: str
     search_api_key: str
+    readonly_password: str | None = None
+    """The `crestfall_readonly` login's; None in files written before it existed (the next
+    `up` adds it)."""
 
     @classmethod
     def generate(cls) -> StackSecrets:
@@ -38,7 +45,16 @@ class StackSecrets:
             anon_key=api_key("anon", jwt_secret),
             service_role_key=api_key("service_role", jwt_secret),
             search_api_key=secrets.token_urlsafe(32),
+            readonly_password=secrets.token_urlsafe(24),
         )
+
+
+class SecretsNotCreated(CrestfallError):
+    """The stack has never been started: it has neither secrets nor a database yet."""
+
+    def __init__(self, stack: str) -> None:
+        super().__init__(f"stack '{stack}' has not been created yet: `crestfall-tui stack up` "
+                         "creates it", title="Secrets")
 
 
 def api_key(role: str, jwt_secret: str) -> str:
@@ -50,34 +66,83 @@ def api_key(role: str, jwt_secret: str) -> str:
     return jwt.encode(claims, jwt_secret, algorithm="HS256")
 
 
-def load_or_create_secrets(data_dir: Path) -> StackSecrets:
-    """The stack's secrets, created (mode 0600) on first use."""
+def load_secrets(data_dir: Path) -> StackSecrets | None:
+    """The stack's secrets, or None when the file does not exist; never writes."""
     path = data_dir / SECRETS_FILE
-    if path.exists():
-        return read_secrets(path)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise CrestfallError(f"{path} cannot be read ({error.strerror}): it holds the stack's "
+                             "passwords; give this user access to it", title="Secrets") from None
+    return parse_secrets(path, raw)
+
+
+def parse_secrets(path: Path, raw: bytes) -> StackSecrets:
+    """A secrets file's content, checked field by field."""
+    damaged = (f"{path} is damaged: restore it from a backup of the data dir (its passwords "
+               "open the existing database, so new ones would lock you out)")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        raise CrestfallError(f"{damaged}; it is not JSON", title="Secrets") from None
+    if not isinstance(data, dict):
+        raise CrestfallError(f"{damaged}; expected a JSON object", title="Secrets")
+    values = {}
+    for item in fields(StackSecrets):
+        value = data.get(item.name)
+        required = item.default is not None
+        if value is None and not required:
+            continue
+        if not isinstance(value, str) or not value:
+            what = "missing" if value is None else f"a {type(value).__name__}"
+            raise CrestfallError(f"{damaged}; {item.name} is {what}, not a string",
+                                 title="Secrets")
+        values[item.name] = value
+    return StackSecrets(**values)
+
+
+def create_secrets(data_dir: Path) -> StackSecrets:
+    """New secrets for a stack whose database is about to be created (mode 0600)."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     created = StackSecrets.generate()
+    path = data_dir / SECRETS_FILE
     # O_EXCL so two starts at once cannot both write; 0600 from the first byte.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return read_secrets(path)
+        found = load_secrets(data_dir)
+        assert found is not None
+        return found
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(asdict(created), handle, indent=2)
     return created
 
 
-def read_secrets(path: Path) -> StackSecrets:
-    """Read a secrets file, with a clear error when it is damaged."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return StackSecrets(**data)
-    except (OSError, ValueError, TypeError) as error:
-        raise CrestfallError(
-            f"{path} is damaged or unreadable ({type(error).__name__}); restore it from a "
-            "backup, or remove the stack's data dir to start over",
-            title="Secrets",
-        ) from None
+def complete_secrets(data_dir: Path, found: StackSecrets) -> StackSecrets:
+    """Add the secrets that a file written by an older crestfall-tui lacks (never changing
+    one it has), written atomically."""
+    if found.readonly_password is not None:
+        return found
+    completed = replace(found, readonly_password=secrets.token_urlsafe(24))
+    path = data_dir / SECRETS_FILE
+    part = path.with_name(SECRETS_FILE + ".part")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(asdict(completed), handle, indent=2)
+    os.replace(part, path)
+    return completed
+
+
+def missing_for_existing_database(data_dir: Path, where: str) -> CrestfallError:
+    """The error for a database whose secrets file is gone."""
+    return CrestfallError(
+        f"{data_dir / SECRETS_FILE} is missing, but the stack's database exists ({where}). "
+        "crestfall-tui will not make new passwords for it, since they would lock every tool "
+        "out. Restore secrets.json from a backup of the data dir; if there is none, set a new "
+        "password for the postgres role yourself and write the stack's secrets.json by hand "
+        "(see the README, 'Lost secrets')", title="Secrets")
 
 
 def mask(secret: str, *, reveal: bool = False) -> str:
