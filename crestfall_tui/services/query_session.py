@@ -220,8 +220,9 @@ class QuerySession:
                       fetch_size: int = FETCH_SIZE) -> AsyncIterator[QueryEvent]:
         """Every statement of the buffer in order, stopping at the first error."""
         for statement in split_statements(buffer):
-            async for event in self.run(statement, fetch_size):
-                yield event
+            async with contextlib.aclosing(self.run(statement, fetch_size)) as events:
+                async for event in events:
+                    yield event
 
     def scope(self, conn: psycopg.AsyncConnection[Any]) -> Any:
         """Where the user's SQL runs: as the role chosen, read-only for good on a read-only
