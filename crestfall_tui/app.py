@@ -51,7 +51,8 @@ class CrestfallApp(App[None]):
         self.table_pending = PendingChanges()
         self.add_mode("tables", lambda: TablesScreen(TableSession(postgres), self.table_pending,
                                                      ActionLog(stack.name, stack.data_path)))
-        self.query_session = QuerySession(postgres)
+        self.query_session = QuerySession(postgres,
+                                          idle_release_s=stack.release_idle_results)
         self.add_mode("query", lambda: QueryScreen(self.query_session,
                                                    QueryHistory(stack.data_path),
                                                    Snippets(stack.data_path)))

@@ -69,7 +69,10 @@ class StackConfig:
     """The address every service listens on; 0.0.0.0 is an explicit choice."""
     ports: Ports = field(default_factory=Ports)
     read_only: bool = False
-    """Open every database session read-only (default_transaction_read_only)."""
+    """Open every database session read-only: as a login that cannot write."""
+    release_idle_results: int = 15
+    """Seconds a half-read query result may hold its transaction (locks, snapshot) while
+    nobody scrolls it; then it is released, keeping the rows shown. 0: never."""
     exclude: tuple[str, ...] = ()
     """Services this stack does not run (e.g. ["rest"] where no PostgREST is available)."""
     remote: RemoteEndpoints | None = None
@@ -187,12 +190,20 @@ def _stack(name: str, data: dict[str, Any]) -> StackConfig:
         bind=bind,
         ports=_ports(_table(data.get("ports", {}), f"{where}.ports"), f"{where}.ports"),
         read_only=_typed(data, "read_only", bool, where, False),
+        release_idle_results=_seconds(data, "release_idle_results", where, 15),
         exclude=_services(data.get("exclude", []), f"{where}.exclude"),
         remote=remote,
     )
 
 
 SERVICE_NAMES = ("db", "rest", "search")
+
+
+def _seconds(data: dict[str, Any], key: str, where: str, default: int) -> int:
+    value = _typed(data, key, int, where, default)
+    if value < 0:
+        raise _Invalid(f"{where}.{key}: expected a number of seconds, 0 or more, got {value!r}")
+    return int(value)
 
 
 def _services(value: Any, where: str) -> tuple[str, ...]:

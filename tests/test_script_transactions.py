@@ -11,9 +11,11 @@ import pytest
 from crestfall_tui.services.query_session import QueryError, QuerySession
 from tests.helpers import StackUnderTest
 
+Db = psycopg.Connection[tuple[object, ...]]
+
 
 @pytest.fixture
-def table(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
+def table(db: Db) -> Iterator[str]:
     """A table of this test's own, with a primary key, dropped after."""
     name = f"tx_{uuid.uuid4().hex[:8]}"
     db.execute(f"create table {name} (id int primary key)")
@@ -21,14 +23,13 @@ def table(db: psycopg.Connection[tuple[object, ...]]) -> Iterator[str]:
     db.execute(f"drop table {name}")
 
 
-def count(db: psycopg.Connection[tuple[object, ...]], table: str) -> int:
+def count(db: Db, table: str) -> int:
     row = db.execute(f"select count(*) from {table}").fetchone()
     assert row is not None
     return int(str(row[0]))
 
 
-def test_rollback_in_a_script_commits_nothing(stack: StackUnderTest, db: psycopg.Connection[
-        tuple[object, ...]], table: str) -> None:
+def test_rollback_in_a_script_commits_nothing(stack: StackUnderTest, db: Db, table: str) -> None:
     """begin; insert; rollback; leaves the table empty and exits 0 without a warning."""
     done = stack.cli("query", "-c", f"begin; insert into {table} values (1); rollback;")
     assert done.returncode == 0, done.stderr
@@ -36,8 +37,8 @@ def test_rollback_in_a_script_commits_nothing(stack: StackUnderTest, db: psycopg
     assert count(db, table) == 0
 
 
-def test_an_error_inside_a_transaction_commits_nothing(stack: StackUnderTest, db: psycopg.Connection[
-        tuple[object, ...]], table: str) -> None:
+def test_an_error_inside_a_transaction_commits_nothing(
+        stack: StackUnderTest, db: Db, table: str) -> None:
     """begin; insert; a duplicate insert; commit; commits neither insert and exits 1."""
     script = f"begin;\ninsert into {table} values (1);\ninsert into {table} values (1);\ncommit;"
     done = stack.cli("query", "-c", script)
@@ -46,8 +47,8 @@ def test_an_error_inside_a_transaction_commits_nothing(stack: StackUnderTest, db
     assert count(db, table) == 0
 
 
-def test_committed_work_stays_and_later_work_does_not(stack: StackUnderTest, db: psycopg.Connection[
-        tuple[object, ...]], table: str) -> None:
+def test_committed_work_stays_and_later_work_does_not(
+        stack: StackUnderTest, db: Db, table: str) -> None:
     """A committed transaction stays; an error after it stops the script (ON_ERROR_STOP)."""
     done = stack.cli("query", "-c", f"begin; insert into {table} values (1); commit; "
                                     f"insert into {table} values (2); select 1/0; "
@@ -56,8 +57,8 @@ def test_committed_work_stays_and_later_work_does_not(stack: StackUnderTest, db:
     assert count(db, table) == 2
 
 
-async def test_session_keeps_the_users_transaction(stack: StackUnderTest, db: psycopg.Connection[
-        tuple[object, ...]], table: str) -> None:
+async def test_session_keeps_the_users_transaction(
+        stack: StackUnderTest, db: Db, table: str) -> None:
     """In the studio's session, BEGIN opens the user's transaction (a streaming SELECT inside
     it does not end it), an error aborts it until ROLLBACK, and nothing is committed."""
     session = QuerySession(stack.runtime.postgres(read_only=False))
@@ -79,7 +80,7 @@ async def test_session_keeps_the_users_transaction(stack: StackUnderTest, db: ps
 
 
 async def test_a_streaming_result_is_not_the_users_transaction(
-        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]], table: str) -> None:
+        stack: StackUnderTest, db: Db, table: str) -> None:
     """A half-read result holds a transaction of its own, which is not counted as the
     user's, and closing the result releases it (another session's ALTER then goes through)."""
     db.execute(f"insert into {table} select generate_series(1, 5000)")

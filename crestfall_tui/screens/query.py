@@ -146,6 +146,11 @@ class QueryScreen(QueryBuffers):
         """The grid of the statement whose rows are coming in."""
         self._started = 0.0
         self._status = "ready"
+        self._watched = 0.0
+        self._lost = False
+        """The connection was lost with a transaction open (shown until the next run)."""
+        self._pulled = 0.0
+        """When rows were last taken from the current result."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -205,7 +210,7 @@ class QueryScreen(QueryBuffers):
         if action == "cancel":
             return self.running
         if action in ("commit", "rollback"):
-            return self.session.manual and not self.running
+            return (self.session.manual or self.session.in_transaction) and not self.running
         if action == "toggle_manual":
             return None if self.running else True
         if action in ("run_current", "run_all", "explain", "export"):
@@ -236,26 +241,39 @@ class QueryScreen(QueryBuffers):
         self.refresh_bindings()
         self._show_mode()
 
-    async def action_commit(self) -> None:
-        await self.session.commit()
-        self.query_one(RichLog).write("COMMIT")
-        self._show_mode()
+    def action_commit(self) -> None:
+        self.end_transaction("commit")
 
-    async def action_rollback(self) -> None:
-        await self.session.rollback()
-        self.query_one(RichLog).write("ROLLBACK")
-        self._show_mode()
+    def action_rollback(self) -> None:
+        self.end_transaction("rollback")
+
+    @work(exclusive=True, group="query", exit_on_error=False)
+    async def end_transaction(self, how: str) -> None:
+        """Commit or roll back; a connection lost meanwhile is said, never a traceback."""
+        try:
+            async with self._lock:
+                await (self.session.commit() if how == "commit" else self.session.rollback())
+            self.query_one(RichLog).write(how.upper())
+        finally:
+            self._show_mode()
 
     def _show_mode(self) -> None:
         editor = self.query_one(TextArea)
         who = f"as {self.session.run_as.label} · " if self.session.run_as else ""
-        if not self.session.manual:
-            editor.border_subtitle = f"{who}autocommit"
-        elif self.session.in_transaction:
+        state = self.session.transaction_state
+        if state == "aborted":
+            editor.border_subtitle = f"{who}TRANSACTION ABORTED: ctrl+b rollback"
+        elif state == "open":
             editor.border_subtitle = f"{who}TRANSACTION OPEN: ctrl+o commit, ctrl+b rollback"
+        elif self._lost:
+            editor.border_subtitle = f"{who}TRANSACTION LOST: the connection was lost"
+        elif not self.session.manual:
+            editor.border_subtitle = f"{who}autocommit"
         else:
             editor.border_subtitle = f"{who}manual transactions"
-        editor.set_class(self.session.in_transaction, "-transaction-open")
+        editor.set_class(state != "none" or self._lost,
+                         "-transaction-open")
+        self.refresh_bindings()
 
     def action_complete(self) -> None:
         editor = self.query_one(TextArea)
@@ -421,6 +439,7 @@ class QueryScreen(QueryBuffers):
         """Run the statements in order; the last one's rows stay in the grid."""
         await self._close_events()
         log = self.query_one(RichLog)
+        self._lost = False
         self.running = True
         self._started = time.monotonic()
         try:
@@ -471,6 +490,7 @@ class QueryScreen(QueryBuffers):
     async def _pull(self, batches: int | None) -> None:
         """Take events of the current statement until `batches` batches arrived (all when
         None) or it is done."""
+        self._pulled = time.monotonic()
         async with self._lock:
             taken = 0
             while self._events is not None and (batches is None or taken < batches):
@@ -499,6 +519,7 @@ class QueryScreen(QueryBuffers):
                     self.query_one(RichLog).write(f"{event.status}  ({event.elapsed_s:.3f}s)")
             if self._events is not None and self._grid is not None:
                 self._status = f"{self._grid.row_count} rows so far; scroll for more"
+            self._pulled = time.monotonic()
 
     async def _new_result_tab(self, statement: Statement) -> ResultGrid:
         """A tab for one statement's rows, made the active one."""
@@ -533,6 +554,8 @@ class QueryScreen(QueryBuffers):
                                          _location(editor.text, end))
 
     def _tick(self) -> None:
+        if not self.running and not self._lock.locked():
+            self._watch_session()
         status = self.query_one("#query-status", Static)
         if self.running and self._status.startswith("exporting"):
             status.update(f"{self._status}   {time.monotonic() - self._started:.1f}s")
@@ -541,6 +564,42 @@ class QueryScreen(QueryBuffers):
                           "(escape cancels)")
         else:
             status.update(self._status)
+
+
+    def _watch_session(self) -> None:
+        """Between statements: notice a connection the server closed (a restart) at once,
+        and release a half-read result left idle, so the session holds no transaction, no
+        locks and no snapshot that the user did not open."""
+        now = time.monotonic()
+        if now - self._watched >= 1.0:
+            self._watched = now
+            had = self.session.in_transaction
+            if self.session.connection_lost():
+                # Said here, once, so the next statement simply runs on a new connection.
+                self.session.lost_transaction = False
+                self._lost = had
+                if had:
+                    self.show_error("Connection lost", "the connection to Postgres was lost: "
+                                    "the server rolled back the open transaction; nothing of "
+                                    "it was committed")
+                self._events = None
+                self._show_mode()
+        idle = self.session.idle_release_s
+        if self.session.holds_result and idle and now - self._pulled > idle:
+            self.release_result()
+
+    @work(exclusive=True, group="query", exit_on_error=False)
+    async def release_result(self) -> None:
+        """End a half-read result's own transaction; the rows shown stay."""
+        grid = self._grid
+        await self._close_events()
+        shown = grid.row_count if grid is not None else 0
+        if grid is not None:
+            grid.finish()
+        self._status = (f"showing the first {shown} rows: the result was released after "
+                        f"{self.session.idle_release_s:g}s idle, so the session holds no "
+                        "locks; run it again for the rest")
+        self.query_one(RichLog).write(self._status)
 
 
 def _offset(text: str, location: tuple[int, int]) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +96,9 @@ class QuerySession:
     text_values: bool = False
     """Load every value as Postgres's own text (t/f, JSON text, '{1,2}') instead of Python
     objects: faster, and what a text table or CSV shows."""
+    idle_release_s: float = 15.0
+    """A half-read result that holds a transaction of its own is released after this long
+    idle (the screen does it), keeping the rows shown; 0 keeps it until read to the end."""
     notices: list[str] = field(default_factory=list)
     lost_transaction: bool = False
     """The connection was lost with the user's transaction open; said at the next run."""
@@ -217,7 +220,7 @@ class QuerySession:
             await self._conn.cancel_safe()
 
     async def run_all(self, buffer: str,
-                      fetch_size: int = FETCH_SIZE) -> AsyncIterator[QueryEvent]:
+                      fetch_size: int = FETCH_SIZE) -> AsyncGenerator[QueryEvent, None]:
         """Every statement of the buffer in order, stopping at the first error."""
         for statement in split_statements(buffer):
             async with contextlib.aclosing(self.run(statement, fetch_size)) as events:
@@ -240,7 +243,7 @@ class QuerySession:
         return await self.connection()
 
     async def run(self, statement: Statement,
-                  fetch_size: int = FETCH_SIZE) -> AsyncIterator[QueryEvent]:
+                  fetch_size: int = FETCH_SIZE) -> AsyncGenerator[QueryEvent, None]:
         """Run one statement, yielding its columns, its rows in batches, and its end.
 
         Statements run as psql runs them: BEGIN ... COMMIT/ROLLBACK are the user's, and an
@@ -289,7 +292,7 @@ class QuerySession:
 
     async def _stream(self, conn: psycopg.AsyncConnection[Any], statement: Statement,
                       name: str, fetch_size: int,
-                      started: float) -> AsyncIterator[QueryEvent]:
+                      started: float) -> AsyncGenerator[QueryEvent, None]:
         """A query behind a server-side cursor. Outside the user's transaction the cursor
         gets one of its own, held only until the last row is read or the caller closes this
         (the screen does after a while idle), so the session does not sit idle in a
