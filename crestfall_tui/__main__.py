@@ -85,6 +85,9 @@ def _suppressed(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `crestfall-tui` command."""
     args = build_parser().parse_args(argv)
+    # Everything crestfall-tui and its servers write (data, logs, history, exports) is the
+    # owner's alone.
+    os.umask(0o077)
     try:
         stack = load_config(config_path(args.config),
                             required=config_named(args.config)).stack(args.stack)

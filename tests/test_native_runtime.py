@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import stat
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -16,7 +17,8 @@ import pytest
 from crestfall_tui.errors import CrestfallError, ServiceError
 from crestfall_tui.stack.model import ServiceState
 from crestfall_tui.stack.native import NativeRuntime
-from tests.helpers import StackUnderTest, eventually, make_stack
+from crestfall_tui.stack.processes import pid_alive, port_in_use, process_cmdline
+from tests.helpers import BINARY, StackUnderTest, eventually, make_stack, run_cli
 
 
 def states(runtime: NativeRuntime) -> dict[str, ServiceState]:
@@ -165,3 +167,58 @@ def test_auto_falls_back_to_native_without_an_engine(monkeypatch: pytest.MonkeyP
     choice = choose_runtime(StackConfig(name="auto-test", runtime="auto"))
     assert isinstance(choice.runtime, NativeRuntime)
     assert "no Docker engine" in choice.note and "natively" in choice.note
+
+
+def test_every_file_of_a_stack_is_private(stack: StackUnderTest) -> None:
+    """After `up` (and some logging), no file or folder under the data dir is readable or
+    writable by group or others: the root folder at most lets Postgres's user pass (0710)."""
+    run_cli("query", "--stack", stack.stack.name, "--config", str(stack.config_path),
+            "-c", "select 1")
+    exposed = []
+    for path in [stack.stack.data_path, *stack.stack.data_path.rglob("*")]:
+        if path.is_symlink():
+            continue
+        mode = path.stat().st_mode & 0o777
+        allowed = 0o710 if path == stack.stack.data_path else 0o700
+        if mode & ~allowed:
+            exposed.append(f"{path} {mode:o}")
+    assert not exposed, exposed
+    names = {p.name for p in stack.stack.data_path.rglob("*")}
+    assert any(name.endswith(".json") for name in names)  # Postgres's logs were checked
+    assert {"stdout.log", "secrets.json", "lock"} <= names
+
+
+def test_concurrent_ups_wait_for_each_other(tmp_path: Path) -> None:
+    """Two `stack up` at once: both succeed (the second waits for the lock and finds the
+    stack running), one Typesense runs, and `down` stops everything."""
+    fresh = make_stack("twice")
+    try:
+        args = ["stack", "up", "--stack", "twice", "--config", str(fresh.config_path)]
+        both = [subprocess.Popen([str(BINARY), *args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        results = [(p.wait(timeout=180), p.stderr.read() if p.stderr else "") for p in both]
+        assert [code for code, _ in results] == [0, 0], results
+        assert any("waiting: pid" in err for _, err in results)
+        servers = [pid for pid in os.listdir("/proc") if pid.isdigit()
+                   and str(fresh.root) in " ".join(process_cmdline(int(pid)))
+                   and "typesense" in " ".join(process_cmdline(int(pid))[:1])]
+        assert len(servers) == 1, servers
+        fresh.runtime.down()
+        assert fresh.cli("stack", "status").returncode == 1
+        assert eventually(lambda: not port_in_use("127.0.0.1", fresh.stack.ports.search))
+    finally:
+        fresh.remove()
+
+
+def test_a_server_whose_pid_file_is_lost_is_found_again(scratch: StackUnderTest) -> None:
+    """Typesense running without its pid file is still this stack's: status sees it and
+    `down` stops it (no orphan holding the port)."""
+    search = scratch.runtime.service("search")
+    pid = search.pid()
+    assert pid is not None
+    (search.dir / "typesense.pid").unlink()
+    assert search.pid() == pid
+    assert scratch.runtime.status().services[2].state.value == "healthy"
+    search.stop()
+    assert eventually(lambda: not pid_alive(pid))
+    scratch.runtime.up()

@@ -32,8 +32,9 @@ from crestfall_tui.stack.model import (
     StackStatus,
     no_progress,
 )
+from crestfall_tui.stack.private_files import private_dir, write_private
 from crestfall_tui.stack.processes import url_host
-from crestfall_tui.stack.runtime import Runtime, record_runtime
+from crestfall_tui.stack.runtime import Runtime, locked, record_runtime
 from crestfall_tui.stack.secrets import MASK, SecretsNotCreated, StackSecrets
 
 PROJECT = "com.docker.compose.project"
@@ -117,9 +118,8 @@ class DockerRuntime(Runtime):
         return remembered | set(self.stack.exclude)
 
     def _remember_excluded(self, excluded: set[str]) -> None:
-        self.stack.data_path.mkdir(parents=True, exist_ok=True)
-        (self.stack.data_path / STATE_FILE).write_text(
-            json.dumps({"excluded": sorted(excluded)}) + "\n")
+        write_private(private_dir(self.stack.data_path) / STATE_FILE,
+                      json.dumps({"excluded": sorted(excluded)}) + "\n")
 
     # --- finding what exists -------------------------------------------------------------
 
@@ -144,6 +144,7 @@ class DockerRuntime(Runtime):
                          for spec in project.start_order())
         return StackStatus(stack=self.stack.name, runtime=self.name, services=services)
 
+    @locked("stack up")
     @engine_failures("starting the stack")
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:
@@ -189,6 +190,7 @@ class DockerRuntime(Runtime):
         record_runtime(self.stack, self.name)
         return self.status()
 
+    @locked("stack down")
     @engine_failures("stopping the stack")
     def down(self, progress: ProgressCallback = no_progress,
              volumes: bool = False) -> StackStatus:
@@ -213,6 +215,7 @@ class DockerRuntime(Runtime):
                     pass
         return self.status()
 
+    @locked("stack restart")
     @engine_failures("restarting a service")
     def restart(self, service: str, progress: ProgressCallback = no_progress) -> StackStatus:
         project = self.project()

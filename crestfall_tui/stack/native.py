@@ -20,7 +20,7 @@ from crestfall_tui.stack.native_rest import NativePostgrest
 from crestfall_tui.stack.native_search import NativeTypesense
 from crestfall_tui.stack.native_service import NativeService
 from crestfall_tui.stack.processes import port_in_use, wait_for
-from crestfall_tui.stack.runtime import Runtime, record_runtime
+from crestfall_tui.stack.runtime import Runtime, locked, record_runtime
 from crestfall_tui.stack.secrets import StackSecrets
 
 LOG_LINES_ON_FAILURE = 15
@@ -81,6 +81,7 @@ class NativeRuntime(Runtime):
                            detail="excluded by the stack's config")
         return status
 
+    @locked("stack up")
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:
         exclude = exclude | frozenset(self.stack.exclude)
@@ -116,6 +117,7 @@ class NativeRuntime(Runtime):
         record_runtime(self.stack, self.name)
         return self.status()
 
+    @locked("stack down")
     def down(self, progress: ProgressCallback = no_progress,
              volumes: bool = False) -> StackStatus:
         if volumes:
@@ -129,6 +131,7 @@ class NativeRuntime(Runtime):
                 progress(Progress(service.name, ServiceState.DOWN, "stopped"))
         return self.status()
 
+    @locked("stack restart")
     def restart(self, service: str, progress: ProgressCallback = no_progress) -> StackStatus:
         target = self.service(service)
         reason = target.missing()

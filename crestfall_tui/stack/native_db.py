@@ -13,6 +13,7 @@ from pathlib import Path
 from crestfall_tui.clients.probes import PROBE_TIMEOUT, Probe
 from crestfall_tui.errors import ServiceError
 from crestfall_tui.stack.native_service import NativeService
+from crestfall_tui.stack.private_files import write_private
 from crestfall_tui.stack.processes import (
     ServiceUser,
     pid_alive,
@@ -218,7 +219,7 @@ class NativePostgres(NativeService):
         if done.returncode != 0:
             shutil.rmtree(self.pgdata, ignore_errors=True)
             raise ServiceError(self.name, self._failure("initdb failed", done))
-        (self.pgdata / "pg_hba.conf").write_text(HBA)
+        write_private(self.pgdata / "pg_hba.conf", HBA)
         with (self.pgdata / "postgresql.conf").open("a") as conf:
             conf.write("\ninclude_if_exists = 'crestfall.conf'\n")
 
@@ -244,7 +245,7 @@ class NativePostgres(NativeService):
         text = "# Written by crestfall-tui at every start; edit postgresql.conf instead.\n"
         text += "".join(f"{key} = {_conf_value(value)}\n" for key, value in lines.items())
         target = self.pgdata / "crestfall.conf"
-        target.write_text(text)
+        write_private(target, text)
         user.own(target)
 
     @staticmethod

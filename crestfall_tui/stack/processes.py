@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crestfall_tui.errors import ServiceError
+from crestfall_tui.stack.private_files import write_private
 
 SERVICE_USER = "postgres"
 
@@ -207,29 +208,45 @@ class ServiceUser:
 class PidFileProcess:
     """A server we spawned ourselves and find again through its pid file."""
 
-    def __init__(self, pid_file: Path, executable: str) -> None:
+    def __init__(self, pid_file: Path, executable: str, marker: str) -> None:
         self.pid_file = pid_file
         self.executable = executable
+        self.marker = marker
+        """An argument only this stack's server has (its data dir): a server of ours whose
+        pid file was lost or overwritten is still found by it."""
 
     def pid(self) -> int | None:
         """The pid of the running server, or None (a stale or reused pid counts as none)."""
         try:
             pid = int(self.pid_file.read_text().split()[0])
         except (OSError, ValueError, IndexError):
-            return None
-        if not pid_alive(pid):
-            return None
-        # An empty command line is a child still inside execve (Popen has returned, the
-        # kernel has not set up its arguments yet); another program's name is a reused pid.
-        cmd = process_cmdline(pid)
-        if cmd and Path(cmd[0]).name != Path(self.executable).name:
-            return None
-        return pid
+            pid = 0
+        if pid and pid_alive(pid):
+            # An empty command line is a child still inside execve (Popen has returned, the
+            # kernel has not set up its arguments yet); another program is a reused pid.
+            cmd = process_cmdline(pid)
+            if not cmd or Path(cmd[0]).name == Path(self.executable).name:
+                return pid
+        return self._adopt()
+
+    def _adopt(self) -> int | None:
+        """Our server, running without a pid file that names it: record it again."""
+        name = Path(self.executable).name
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            cmd = process_cmdline(int(entry.name))
+            if cmd and Path(cmd[0]).name == name and self.marker in cmd:
+                with contextlib.suppress(OSError):
+                    write_private(self.pid_file, f"{entry.name}\n")
+                return int(entry.name)
+        return None
 
     def spawn(self, args: Sequence[str], log: Path, env: dict[str, str]) -> int:
         """Start the server detached from us (it outlives the studio) and record its pid."""
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:
+        log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with os.fdopen(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                       "ab") as out:
             child = subprocess.Popen(
                 [self.executable, *args],
                 stdin=subprocess.DEVNULL,
@@ -237,8 +254,9 @@ class PidFileProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **env},
                 start_new_session=True,
+                umask=0o077,  # what it writes (data, logs) is its owner's alone
             )
-        self.pid_file.write_text(f"{child.pid}\n")
+        write_private(self.pid_file, f"{child.pid}\n")
         return child.pid
 
     def stop(self, timeout: float = 30.0) -> None:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import fcntl
+import functools
+import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar, cast
 
 from crestfall_tui.clients.postgres import READ_ONLY_LOGIN, PostgresClient
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.stack.model import Connection, ProgressCallback, StackStatus, no_progress
+from crestfall_tui.stack.model import (
+    Connection,
+    Progress,
+    ProgressCallback,
+    ServiceState,
+    StackStatus,
+    no_progress,
+)
+from crestfall_tui.stack.private_files import data_dir, private_dir, write_private
+from crestfall_tui.stack.processes import wait_for
 from crestfall_tui.stack.secrets import (
     SecretsNotCreated,
     StackSecrets,
@@ -18,6 +33,9 @@ from crestfall_tui.stack.secrets import (
 )
 
 RUNTIME_FILE = "runtime"
+LOCK_FILE = "lock"
+LOCK_WAIT_S = 600.0
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def recorded_runtime(stack: StackConfig) -> str | None:
@@ -29,10 +47,52 @@ def recorded_runtime(stack: StackConfig) -> str | None:
     return name if name in ("native", "docker") else None
 
 
+def locked(what: str) -> Callable[[_Method], _Method]:
+    """Run a runtime's method holding the stack's lock, so two `up`s (or an `up` and a
+    `down`) at once never interleave: the second waits, saying who holds it."""
+    def wrap(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def run(self: Runtime, *args: Any, **kwargs: Any) -> Any:
+            progress = kwargs.get("progress") or next(
+                (a for a in args if callable(a)), no_progress)
+            with stack_lock(self.stack, what, progress):
+                return method(self, *args, **kwargs)
+        return cast(_Method, run)
+    return wrap
+
+
+@contextmanager
+def stack_lock(stack: StackConfig, what: str, progress: ProgressCallback) -> Iterator[None]:
+    """Hold `<data_dir>/lock` (flock, released by the kernel if we die) while `what` runs."""
+    path = data_dir(stack.data_path) / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if not _try_lock(fd):
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            progress(Progress("stack", ServiceState.STARTING,
+                              f"waiting: {holder} is at work on stack '{stack.name}'"))
+            if not wait_for(lambda: _try_lock(fd), LOCK_WAIT_S, 0.1):
+                raise CrestfallError(
+                    f"stack '{stack.name}' is busy: {holder} has held its lock for over "
+                    f"{LOCK_WAIT_S:.0f}s; try again when it is done", title="Stack")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} ({what})\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def record_runtime(stack: StackConfig, name: str) -> None:
     """Remember which runtime runs this stack, so that `auto` finds it there again."""
-    stack.data_path.mkdir(parents=True, exist_ok=True)
-    (stack.data_path / RUNTIME_FILE).write_text(f"{name}\n")
+    write_private(private_dir(stack.data_path) / RUNTIME_FILE, f"{name}\n")
 
 
 class Runtime(ABC):

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from crestfall_tui.errors import CrestfallError
+from crestfall_tui.stack.private_files import data_dir as private_data_dir
 
 SECRETS_FILE = "secrets.json"
 MASK = "***"
@@ -105,7 +106,7 @@ def parse_secrets(path: Path, raw: bytes) -> StackSecrets:
 
 def create_secrets(data_dir: Path) -> StackSecrets:
     """New secrets for a stack whose database is about to be created (mode 0600)."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_data_dir(data_dir)
     created = StackSecrets.generate()
     path = data_dir / SECRETS_FILE
     # O_EXCL so two starts at once cannot both write; 0600 from the first byte.
