@@ -14,6 +14,7 @@ from crestfall_tui import __version__
 from crestfall_tui.config import StackConfig, config_named, config_path, load_config
 from crestfall_tui.errors import ConfigError, CrestfallError
 from crestfall_tui.stack import Progress, RuntimeChoice, StackStatus, choose_runtime
+from crestfall_tui.stack.private_files import check_data_dir
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -149,6 +150,8 @@ def run_stack_command(args: argparse.Namespace, stack: StackConfig) -> int:
     """`crestfall-tui stack up|down|status|restart`."""
     choice: RuntimeChoice = choose_runtime(stack, args.runtime)
     runtime = choice.runtime
+    if runtime.manages_services:
+        check_data_dir(stack.data_path)
     quiet = args.json
     if choice.note and not quiet:
         print(f"note: {choice.note}", file=sys.stderr)

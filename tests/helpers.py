@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,11 +63,11 @@ def make_stack(name: str = "local", **ports: int) -> StackUnderTest:
     return StackUnderTest(root, config_path, stack, NativeRuntime(stack))
 
 
-def run_cli(*args: str, timeout: float = 120,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed `crestfall-tui` binary."""
-    return subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, check=False)
+def run_cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None,
+            wrapper: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+    """Run the installed `crestfall-tui` binary (under `wrapper`, such as setpriv)."""
+    return subprocess.run([*wrapper, str(BINARY), *args], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})}, check=False)
 
 
 def engine_problem(images: Iterable[str]) -> str | None:

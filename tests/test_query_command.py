@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
 import subprocess
 import time
 from decimal import Decimal
 from pathlib import Path
 
-from tests.helpers import BINARY, StackUnderTest
+import psycopg
+
+from tests.helpers import BINARY, StackUnderTest, eventually
 
 
 def test_table_output_shows_null_and_row_count(stack: StackUnderTest) -> None:
@@ -175,3 +178,84 @@ def test_database_down_is_one_clear_line(tmp_path: Path) -> None:
         assert not (idle.root / "data").exists()  # asking wrote nothing
     finally:
         idle.remove()
+
+
+def test_a_wrong_password_is_called_one(stack: StackUnderTest, tmp_path: Path) -> None:
+    """A password the server refuses is named as such, not as a stack that is down."""
+    from tests.helpers import run_cli
+
+    config = tmp_path / "wrong.toml"
+    config.write_text('[stacks.wrong]\nruntime = "remote"\n[stacks.wrong.remote]\n'
+                      f'db_url = "postgresql://postgres:wrong@127.0.0.1:{stack.stack.ports.db}'
+                      '/postgres"\n')
+    done = run_cli("query", "--stack", "wrong", "--config", str(config), "-c", "select 1")
+    assert done.returncode == 1
+    assert "refused the password of 'postgres'" in done.stderr
+    assert "is the stack up" not in done.stderr and "wrong" not in done.stderr.split("(")[0]
+
+
+def test_an_error_without_a_position_names_its_statement(stack: StackUnderTest) -> None:
+    """An error Postgres gives no position for says which statement (number, line) failed."""
+    done = stack.cli("query", "-c", "select 1;\n\nselect 1/0 as boom;\nselect 3")
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[:2] == [
+        "ERROR:  division by zero", "STATEMENT 2 (line 3): select 1/0 as boom"]
+
+
+def test_table_output_says_when_it_cut_a_value(stack: StackUnderTest) -> None:
+    """A value wider than the table's column is cut with … and a note on stderr says so."""
+    done = stack.cli("query", "-c", "select repeat('x', 60) as wide")
+    assert done.returncode == 0
+    assert "…" in done.stdout and "were cut" in done.stderr
+    assert "were cut" not in stack.cli("query", "-c", "select 'short'").stderr
+
+
+def test_invalid_utf8_names_the_byte(stack: StackUnderTest, tmp_path: Path) -> None:
+    """A script with a byte that is not UTF-8: one line naming its offset and line, exit 2;
+    the statements before it ran, as psql runs them."""
+    script = tmp_path / "latin1.sql"
+    script.write_bytes(b"create temp table t (v text);\nselect 'ok';\nselect 'caf\xe9';\n")
+    done = stack.cli("query", "-f", str(script))
+    assert done.returncode == 2
+    offset = script.read_bytes().index(b"\xe9")
+    assert f"byte {offset} (0xe9, line 3) is not valid UTF-8" in done.stderr
+    assert "(1 row)" in done.stdout and "Traceback" not in done.stderr
+    piped = subprocess.run(
+        [str(BINARY), "query", "--stack", "local", "--config", str(stack.config_path),
+         "-f", "-"], input=b"select 1;\n\xff\n", capture_output=True, timeout=60, check=False)
+    assert piped.returncode == 2 and b"standard input is not UTF-8 text: byte 10" in piped.stderr
+
+
+def test_a_closed_pipe_ends_quietly(stack: StackUnderTest) -> None:
+    """`| head -1` on a long result: exit 0, nothing on stderr, the query gone from the
+    server."""
+    done = subprocess.run(
+        f"'{BINARY}' query --stack local --config '{stack.config_path}' --format csv "
+        "-c 'select g, pg_sleep(0.0001) from generate_series(1, 2000000) g' | head -1; "
+        "echo \"rc=${PIPESTATUS[0]}\"", shell=True, executable="/bin/bash",
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.splitlines() == ["g,pg_sleep", "rc=0"], done.stdout
+    assert done.stderr == ""
+    assert eventually(lambda: not _running(stack, "pg_sleep(0.0001)"), 10)
+
+
+def test_ctrl_c_cancels_a_streaming_query_on_the_server(stack: StackUnderTest) -> None:
+    """SIGINT while a streaming SELECT runs: the server stops running it, exit 130."""
+    for query in ("select pg_sleep(60) as slept",
+                  "select g, pg_sleep(0.01) as s from generate_series(1, 100000) g"):
+        process = subprocess.Popen(
+            [str(BINARY), "query", "--stack", "local", "--config", str(stack.config_path),
+             "-c", query], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert eventually(lambda q=query: _running(stack, q), 20)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 130
+        assert eventually(lambda q=query: not _running(stack, q), 5), query
+
+
+def _running(stack: StackUnderTest, text: str) -> bool:
+    """Whether the server is running `text`, or fetching from the studio's cursor for it."""
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        row = conn.execute("select count(*) from pg_stat_activity where state = 'active' "
+                           "and (query like %s or query like 'FETCH%%crestfall_query%%') "
+                           "and pid <> pg_backend_pid()", (f"%{text}%",)).fetchone()
+    return bool(row and row[0])

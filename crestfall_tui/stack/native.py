@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError, ServiceError
@@ -103,11 +104,10 @@ class NativeRuntime(Runtime):
                 if service.missing():
                     continue
                 if service in to_start:
-                    progress(Progress(service.name, ServiceState.STARTING,
-                                      f"starting on port {service.port}"))
                     started.append(service)
-                    service.start()
-                self._wait_healthy(service, progress)
+                    self._start(service, progress)
+                else:
+                    self._wait_healthy(service, progress, {})
                 if service is self.db:
                     self._initialise_db(progress)
         except CrestfallError:
@@ -140,9 +140,7 @@ class NativeRuntime(Runtime):
         progress(Progress(service, ServiceState.DOWN, "stopping"))
         target.stop()
         self._check_ports([target])
-        progress(Progress(service, ServiceState.STARTING, f"starting on port {target.port}"))
-        target.start()
-        self._wait_healthy(target, progress)
+        self._start(target, progress)
         if target is self.db:
             self._initialise_db(progress)
         return self.status()
@@ -173,12 +171,27 @@ class NativeRuntime(Runtime):
                     f"so {service.name} cannot start; stop that program or set "
                     f"ports.{service.name} for stack '{self.stack.name}' in the config")
 
-    def _wait_healthy(self, service: NativeService, progress: ProgressCallback) -> None:
+    def _start(self, service: NativeService, progress: ProgressCallback) -> None:
+        """Start a service and wait until it is healthy; a failure shows what the service
+        logged since this start that says why, never older lines."""
+        progress(Progress(service.name, ServiceState.STARTING,
+                          f"starting on port {service.port}"))
+        mark = service.log_mark()
+        try:
+            service.start()
+        except ServiceError as error:
+            lines = service.log_since(mark, LOG_LINES_ON_FAILURE)
+            raise ServiceError(service.name, "\n".join(
+                [error.message, *(["its log says:", *lines] if lines else [])])) from None
+        self._wait_healthy(service, progress, mark)
+
+    def _wait_healthy(self, service: NativeService, progress: ProgressCallback,
+                      mark: dict[Path, int]) -> None:
         healthy = wait_for(
             lambda: service.probe().ok or service.pid() is None, service.start_timeout, 0.05)
         status = service.status()
         if not healthy or status.state != ServiceState.HEALTHY:
-            lines = service.log_lines(LOG_LINES_ON_FAILURE)
+            lines = service.log_since(mark, LOG_LINES_ON_FAILURE)
             if service.pid() is None:
                 why = "exited"
             elif not healthy:
@@ -186,7 +199,7 @@ class NativeRuntime(Runtime):
             else:
                 why = f"answered healthy, then {status.state.value} ({status.detail})"
             raise ServiceError(service.name, "\n".join(
-                [f"{service.name} {why}; its last log lines:", *lines]))
+                [f"{service.name} {why}; its log says:", *lines]))
         version = f" {status.version}" if status.version else ""
         progress(Progress(service.name, ServiceState.HEALTHY, f"healthy{version}"))
 

@@ -182,6 +182,12 @@ class NativePostgres(NativeService):
         if done.returncode != 0 and self.pid() is not None:
             raise ServiceError(self.name, self._failure("pg_ctl stop failed", done))
 
+    def log_files(self) -> list[Path]:
+        return [self.startup_log, *sorted(self.log_dir.glob("*.json"))]
+
+    def format_log_line(self, line: str) -> str:
+        return _format_json_line(line)
+
     def log_lines(self, lines: int) -> list[str]:
         logs = sorted(self.log_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
         recent = [_format_json_line(line) for line in tail(logs[-1], lines)] if logs else []
@@ -258,8 +264,7 @@ class NativePostgres(NativeService):
 
     def _failure(self, what: str, done: subprocess.CompletedProcess[str]) -> str:
         said = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        log = self.log_lines(10)
-        return "\n".join([f"{what} (exit {done.returncode}):", *said, "last log lines:", *log])
+        return "\n".join([f"{what} (exit {done.returncode}):", *said])
 
 
 @cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 from crestfall_tui.clients.probes import Probe, probe_postgrest
 from crestfall_tui.errors import ServiceError
@@ -63,6 +64,9 @@ class NativePostgrest(NativeService):
 
     def stop(self) -> None:
         self._process().stop(timeout=15)
+
+    def log_files(self) -> list[Path]:
+        return [self.dir / "postgrest.log"]
 
     def log_lines(self, lines: int) -> list[str]:
         return tail(self.dir / "postgrest.log", lines)

@@ -106,5 +106,8 @@ class NativeTypesense(NativeService):
     def stop(self) -> None:
         self._process().stop(timeout=30)
 
+    def log_files(self) -> list[Path]:
+        return [self.dir / "stdout.log", self.log_file]
+
     def log_lines(self, lines: int) -> list[str]:
         return (tail(self.dir / "stdout.log", lines) + tail(self.log_file, lines))[-lines:]

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from crestfall_tui.clients.probes import Probe
 from crestfall_tui.config import StackConfig
 from crestfall_tui.stack.model import ServiceState, ServiceStatus
 from crestfall_tui.stack.processes import client_host, process_started_at, url_host
 from crestfall_tui.stack.secrets import SecretsNotCreated, StackSecrets
+
+LOG_READ_LIMIT = 1 << 20
+_REASON = re.compile(r"FATAL|PANIC|ERROR|[Ee]rror|could not|[Dd]enied|already|[Ff]ailed|"
+                     r"[Cc]annot")
 
 
 class NativeService(ABC):
@@ -60,6 +67,37 @@ class NativeService(ABC):
     @abstractmethod
     def log_lines(self, lines: int) -> list[str]:
         """The last lines the server logged."""
+
+    def log_files(self) -> list[Path]:
+        """Every file the server logs to."""
+        return []
+
+    def format_log_line(self, line: str) -> str:
+        """One log line as the user reads it."""
+        return line
+
+    def log_mark(self) -> dict[Path, int]:
+        """Where each log file ends now, so that `log_since` shows only what comes after."""
+        marks = {}
+        for path in self.log_files():
+            with contextlib.suppress(OSError):
+                marks[path] = path.stat().st_size
+        return marks
+
+    def log_since(self, mark: dict[Path, int], limit: int = 15) -> list[str]:
+        """What the server logged since `mark`: the lines that say why it failed (fatal
+        errors, refusals) when there are any, else the last ones."""
+        found: list[str] = []
+        for path in self.log_files():
+            try:
+                with path.open("rb") as handle:
+                    handle.seek(mark.get(path, 0))
+                    text = handle.read(LOG_READ_LIMIT).decode(errors="replace")
+            except OSError:
+                continue
+            found += [self.format_log_line(line) for line in text.splitlines() if line.strip()]
+        reasons = [line for line in found if _REASON.search(line)]
+        return (reasons or found)[-limit:]
 
     @abstractmethod
     def url(self) -> str:

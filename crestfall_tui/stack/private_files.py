@@ -28,9 +28,35 @@ def write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def data_dir_problem(path: Path) -> str | None:
+    """Why the stack's data dir could not be made or used, found without writing anything:
+    None when it exists as a folder or can be made."""
+    if path == Path("/proc") or Path("/proc") in path.parents:
+        return f"the stack's data_dir {path} is under /proc, which holds no files"
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"the stack's data_dir {path} cannot be created: {existing} is not a folder"
+    if existing != path:
+        read_only = os.statvfs(existing).f_flag & os.ST_RDONLY
+        if read_only or not os.access(existing, os.W_OK | os.X_OK):
+            why = "is on a read-only filesystem" if read_only else "is not writable"
+            return f"the stack's data_dir {path} cannot be created: {existing} {why}"
+    return None
+
+
+def check_data_dir(path: Path) -> None:
+    """A ConfigError naming the data dir when it cannot be made or used."""
+    problem = data_dir_problem(path)
+    if problem:
+        raise ConfigError(f"{problem}; set data_dir in the config to a writable place")
+
+
 def data_dir(path: Path) -> Path:
     """The stack's data dir, made private; one that cannot be made is a config error naming
     it (a parent that is a file, a read-only filesystem, /proc)."""
+    check_data_dir(path)
     try:
         return private_dir(path)
     except OSError as error:
