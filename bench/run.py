@@ -10,6 +10,8 @@ docker:  the docker runtime's `up` (existing volumes, offline images) until db a
          healthy, against the same containers started directly with docker-py and polled.
 tables:  the Tables screen on 10,000,000 rows: open, last page, PageDown p50/p95, RSS
          against 10,000 rows, and the same pages by a bare psycopg query (bench/tables.py).
+scripts: a 50 MB script of 560,000 inserts by `crestfall-tui query -f` against `psql -f`:
+         time and peak RSS (bench/scripts.py).
 query:   `select * from big` (1,000,000 rows): from pressing run to the first rows on screen,
          and peak RSS, for crestfall-tui, harlequin and pgcli in tmux; and a bare psycopg
          server-side cursor's first batch.
@@ -349,9 +351,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", choices=("startup", "cold", "docker", "query", "tables"))
+    parser.add_argument("--only", choices=("startup", "cold", "docker", "query", "tables",
+                                           "scripts"))
+    parser.add_argument("--statements", type=int, default=560_000,
+                        help="inserts in the scripts benchmark's file (560,000: about 50 MB)")
     args = parser.parse_args()
-    os.environ.setdefault("CRESTFALL_CONFIG", "/nonexistent/crestfall.toml")
+    # Never the developer's own config: an empty one (a named config must exist).
+    empty = Path(tempfile.mkdtemp()) / "crestfall.toml"
+    empty.write_text("")
+    os.environ.setdefault("CRESTFALL_CONFIG", str(empty))
     if args.only in (None, "startup"):
         bench_startup(args.runs)
     if args.only in (None, "cold"):
@@ -364,6 +372,10 @@ def main() -> None:
         from bench.tables import bench_tables
 
         bench_tables(args.runs, TIMER, BINARY)
+    if args.only in (None, "scripts"):
+        from bench.scripts import bench_scripts
+
+        bench_scripts(args.runs, BINARY, make_stack, args.statements)
 
 
 if __name__ == "__main__":

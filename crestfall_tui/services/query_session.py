@@ -266,9 +266,9 @@ class QuerySession:
                     async for event in events:
                         yield event
                 return
-            async with contextlib.AsyncExitStack() as scope:
-                if not statement.controls_transaction:
-                    await scope.enter_async_context(self.scope(conn))
+            bare = statement.controls_transaction or (
+                self.run_as is None and not self.postgres.read_only)
+            async with contextlib.nullcontext() if bare else self.scope(conn):
                 plain = conn.cursor()
                 await plain.execute(statement.text.encode())
                 total = plain.rowcount
