@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,25 @@ def test_a_data_dir_that_cannot_be_is_a_config_error(tmp_path: Path, where: str)
         assert done.returncode == 2, done.stderr
         assert str(data_dir) in done.stderr and done.stderr.count("\n") == 1
         assert "Traceback" not in done.stderr
+
+
+@ROOT_ONLY
+def test_a_data_dir_on_a_read_only_filesystem(tmp_path: Path) -> None:
+    """A data dir to be made on a read-only filesystem: status and up exit 2 naming it."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(mount)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        config = config_with_data_dir(tmp_path, mount / "stack")
+        for action in ("status", "up"):
+            done = run_cli("stack", action, "--stack", "odd", "--config", str(config))
+            assert done.returncode == 2, done.stderr
+            assert "is on a read-only filesystem" in done.stderr
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_status_writes_nothing(tmp_path: Path) -> None:

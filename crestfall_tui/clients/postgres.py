@@ -96,6 +96,26 @@ def connection_error(url: str, error: Exception) -> CrestfallError:
         f"(F1 in the studio, `crestfall-tui stack up` in a shell) ({said})", title="Postgres")
 
 
+def server_closed(conn: psycopg.AsyncConnection[Any]) -> bool:
+    """Whether the server has closed this idle connection (a restart, a terminated backend):
+    reads what waits on the socket without sending anything, so a session can open a new
+    connection before its next statement instead of failing on the old one. Only for a
+    connection no statement is running on."""
+    import psycopg
+    from psycopg.pq import ConnStatus
+
+    if conn.closed:
+        return False
+    try:
+        # A server going away sends its FATAL message, then closes: the first read takes
+        # the message, the second sees the end of the stream.
+        for _ in range(2):
+            conn.pgconn.consume_input()
+    except psycopg.OperationalError:
+        return True
+    return conn.pgconn.status == ConnStatus.BAD
+
+
 def load_as_text(adapters: Any) -> None:
     """Make a connection or cursor load every value as Postgres's own text (t/f, JSON text,
     '{1,2}', '\\x..'): faster than Python objects, and what a grid or a CSV shows. Types

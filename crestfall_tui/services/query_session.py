@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from crestfall_tui.clients.postgres import PostgresClient, load_as_text
+from crestfall_tui.clients.postgres import PostgresClient, load_as_text, server_closed
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.run_as import RunAs, role_scope
 from crestfall_tui.services.sql_text import Statement, split_statements
@@ -110,6 +110,8 @@ class QuerySession:
         """The session's connection, opened (again) when needed."""
         if self._conn is None or self._conn.closed:
             self._conn = await self.postgres.open()
+            # The user's statements are run once each, as psql runs them: never prepared.
+            self._conn.prepare_threshold = None
             self._conn.add_notice_handler(
                 lambda diag: self.notices.append(f"{diag.severity}: {diag.message_primary}"))
             await self._conn.set_autocommit(not self.manual)
@@ -174,17 +176,10 @@ class QuerySession:
         """Whether the server closed the idle connection (a restart, a terminated backend);
         reads what is waiting on the socket without sending anything. Call it only while no
         statement runs. A transaction the user had open is then marked lost."""
-        import psycopg
-        from psycopg.pq import ConnStatus
-
         conn = self._conn
         if conn is None or conn.closed:
             return False
-        try:
-            conn.pgconn.consume_input()
-            lost = conn.pgconn.status == ConnStatus.BAD
-        except psycopg.OperationalError:
-            lost = True
+        lost = server_closed(conn)
         if lost:
             self.lost_transaction = self.lost_transaction or self.in_transaction
             self._conn = None

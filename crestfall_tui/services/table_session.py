@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crestfall_tui.clients.postgres import PostgresClient, load_as_text, with_params
+from crestfall_tui.clients.postgres import (
+    PostgresClient,
+    load_as_text,
+    server_closed,
+    with_params,
+)
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.action_log import ActionLog
 from crestfall_tui.services.csv_import import CsvPlan, load_csv
@@ -53,6 +58,10 @@ class TableSession:
     transactions interleaved on one connection would nest wrongly."""
 
     async def connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
+        """The session's connection: opened again when the server closed it (a restart),
+        so the first read or commit after it does not fail on the old one."""
+        if self._conn is not None and server_closed(self._conn):
+            await self._conn.close()
         if self._conn is None or self._conn.closed:
             self._conn = await self.postgres.open()
             self._rows = self._conn.cursor()
