@@ -56,8 +56,9 @@ async def run_query(postgres: PostgresClient, source: Iterator[str], output_form
                         writer.end(event.rowcount)
                         cut = cut or writer.cut
                     elif event.status:
-                        print(event.status, file=err)
-            out.flush()
+                        err.write(event.status + "\n")
+            if writer is not None:
+                out.flush()
     except QueryError as error:
         print(describe_error(error), file=err)
         return 1
