@@ -198,7 +198,8 @@ def test_concurrent_ups_wait_for_each_other(tmp_path: Path) -> None:
                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
         results = [(p.wait(timeout=180), p.stderr.read() if p.stderr else "") for p in both]
         assert [code for code, _ in results] == [0, 0], results
-        assert any("waiting: pid" in err for _, err in results)
+        assert any("waiting: pid" in err and "(stack up) is at work on stack 'twice'" in err
+                   for _, err in results), results
         servers = [pid for pid in os.listdir("/proc") if pid.isdigit()
                    and str(fresh.root) in " ".join(process_cmdline(int(pid)))
                    and "typesense" in " ".join(process_cmdline(int(pid))[:1])]

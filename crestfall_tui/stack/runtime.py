@@ -68,7 +68,9 @@ def stack_lock(stack: StackConfig, what: str, progress: ProgressCallback) -> Ite
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         if not _try_lock(fd):
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            # The holder writes who it is just after taking the lock: give it a moment.
+            wait_for(lambda: bool(_holder(fd)), 1.0)
+            holder = _holder(fd) or "another process"
             progress(Progress("stack", ServiceState.STARTING,
                               f"waiting: {holder} is at work on stack '{stack.name}'"))
             if not wait_for(lambda: _try_lock(fd), LOCK_WAIT_S, 0.1):
@@ -80,6 +82,10 @@ def stack_lock(stack: StackConfig, what: str, progress: ProgressCallback) -> Ite
         yield
     finally:
         os.close(fd)
+
+
+def _holder(fd: int) -> str:
+    return os.pread(fd, 200, 0).decode(errors="replace").strip()
 
 
 def _try_lock(fd: int) -> bool:
