@@ -11,7 +11,8 @@ from textual.screen import Screen
 from textual.widgets import HelpPanel
 
 from crestfall_tui.config import StackConfig
-from crestfall_tui.screens import ConfirmModal, QueryScreen, StackScreen, TablesScreen
+from crestfall_tui.modals import ConfirmModal
+from crestfall_tui.screens import QueryScreen, StackScreen, TablesScreen
 from crestfall_tui.services.action_log import ActionLog
 from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.query_history import QueryHistory

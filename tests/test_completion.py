@@ -7,7 +7,7 @@ from textual.widgets import TextArea
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.clients.postgres import PostgresClient
-from crestfall_tui.screens.picker import PickerModal
+from crestfall_tui.modals.picker import PickerModal
 from crestfall_tui.services.completion import Catalog, complete, load_catalog
 from crestfall_tui.widgets.completion_menu import CompletionMenu
 from tests.helpers import StackUnderTest

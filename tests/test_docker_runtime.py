@@ -149,7 +149,7 @@ def test_auto_runs_natively_when_images_are_missing(docker_stack: StackUnderTest
 async def test_studio_deletes_volumes_after_asking(docker_stack: StackUnderTest) -> None:
     """In the studio on a docker stack, `D` asks, then stops the stack and deletes its data."""
     from crestfall_tui.app import CrestfallApp
-    from crestfall_tui.screens import ConfirmModal
+    from crestfall_tui.modals import ConfirmModal
     from tests.test_stack_screen import state_of, until
 
     runtime = docker_stack.runtime

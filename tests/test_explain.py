@@ -7,8 +7,8 @@ import pytest
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.clients.postgres import PostgresClient
-from crestfall_tui.screens import ConfirmModal
-from crestfall_tui.screens.plan import PlanModal
+from crestfall_tui.modals import ConfirmModal
+from crestfall_tui.screens.query.plan import PlanModal
 from crestfall_tui.services.explain import explain, most_expensive
 from crestfall_tui.services.query_session import QueryError, QuerySession
 from crestfall_tui.services.sql_text import split_statements

@@ -6,7 +6,8 @@ import psycopg
 from textual.widgets import RichLog, TextArea
 
 from crestfall_tui.app import CrestfallApp
-from crestfall_tui.screens import ConfirmModal, QueryScreen
+from crestfall_tui.modals import ConfirmModal
+from crestfall_tui.screens import QueryScreen
 from crestfall_tui.widgets import ResultGrid
 from tests.helpers import StackUnderTest
 from tests.test_stack_screen import until
@@ -100,7 +101,7 @@ async def test_escape_cancels_and_the_session_goes_on(stack: StackUnderTest) -> 
 
 async def test_open_and_copy_cells(stack: StackUnderTest) -> None:
     """enter opens a cell in full (JSON pretty-printed); y copies a cell, Y the row."""
-    from crestfall_tui.screens.cell import CellModal
+    from crestfall_tui.modals.cell import CellModal
 
     app = CrestfallApp(stack.stack, stack.runtime)
     async with app.run_test(size=(120, 36)) as pilot:

@@ -10,7 +10,8 @@ from textual.widgets import RichLog
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.config import RemoteEndpoints, StackConfig
-from crestfall_tui.screens import ConfirmModal, StackScreen
+from crestfall_tui.modals import ConfirmModal
+from crestfall_tui.screens import StackScreen
 from crestfall_tui.stack.model import ServiceState
 from crestfall_tui.stack.remote import RemoteRuntime
 from crestfall_tui.widgets import ConnectionList, ExtensionList, ServiceTable

@@ -14,10 +14,11 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static, TextArea
 
 from crestfall_tui.app import CrestfallApp
-from crestfall_tui.screens import ConfirmModal, TablesScreen
-from crestfall_tui.screens.cell_editor import CellEditorModal
-from crestfall_tui.screens.conflict import ConflictModal
-from crestfall_tui.screens.reading import TextModal
+from crestfall_tui.modals import ConfirmModal
+from crestfall_tui.modals.reading import TextModal
+from crestfall_tui.screens import TablesScreen
+from crestfall_tui.screens.tables.cell_editor import CellEditorModal
+from crestfall_tui.screens.tables.conflict import ConflictModal
 from crestfall_tui.widgets import TableGrid
 from tests.helpers import StackUnderTest
 from tests.test_stack_screen import until
@@ -279,7 +280,7 @@ async def test_import_a_csv_by_keys_with_a_remapped_column(
         tmp_path: Path) -> None:
     """I, the file, enter on a CSV column to map it, l: the rows are in; a bad file names
     its line and loads nothing."""
-    from crestfall_tui.screens.csv_import import ImportModal
+    from crestfall_tui.screens.tables.csv_import import ImportModal
 
     db.execute("create table target (id int primary key, label text)")
     db.execute("insert into target values (0, 'zero')")

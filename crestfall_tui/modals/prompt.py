@@ -6,16 +6,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from crestfall_tui.modals.base import CrestfallModal
 
-class PromptModal(ModalScreen[str | None]):
+
+class PromptModal(CrestfallModal[str | None]):
     """Dismisses with the text typed, or None when cancelled."""
 
     DEFAULT_CSS = """
-    PromptModal { align: center middle; }
-    PromptModal > Vertical {
+    PromptModal > .frame {
         width: 80; max-width: 95%; height: auto; border: thick $accent;
         background: $surface; padding: 1 2;
     }
@@ -28,7 +28,7 @@ class PromptModal(ModalScreen[str | None]):
         self.value = value
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="frame"):
             yield Label(self.question)
             yield Input(value=self.value, id="prompt-input")
 

@@ -9,9 +9,9 @@ from textual import work
 from textual.widgets import TextArea
 
 from crestfall_tui.errors import CrestfallError
+from crestfall_tui.modals.picker import PickerModal
+from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.screens.base import CrestfallScreen
-from crestfall_tui.screens.picker import PickerModal
-from crestfall_tui.screens.prompt import PromptModal
 from crestfall_tui.services.query_history import QueryHistory, history_label
 from crestfall_tui.services.snippets import Snippets
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from crestfall_tui.modals.base import CrestfallModal
 
-class ConfirmModal(ModalScreen[bool]):
+
+class ConfirmModal(CrestfallModal[bool]):
     """Asks a question; dismisses with True only for an explicit yes."""
 
     DEFAULT_CSS = """
-    ConfirmModal { align: center middle; }
-    ConfirmModal > Vertical {
+    ConfirmModal > .frame {
         width: auto; max-width: 70; height: auto;
         border: thick $warning; background: $surface; padding: 1 2;
     }
@@ -32,7 +32,7 @@ class ConfirmModal(ModalScreen[bool]):
         self.yes = yes
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="frame"):
             yield Label(self.question)
             with Horizontal():
                 yield Button(f"{self.yes} (y)", variant="warning", id="yes")

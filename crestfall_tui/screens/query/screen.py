@@ -18,12 +18,12 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, RichLog, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
-from crestfall_tui.screens.cell import on_cell_action
-from crestfall_tui.screens.confirm import ConfirmModal
-from crestfall_tui.screens.plan import PlanModal
-from crestfall_tui.screens.prompt import PromptModal
-from crestfall_tui.screens.query_buffers import QueryBuffers
-from crestfall_tui.screens.run_as_prompt import ask_run_as
+from crestfall_tui.modals.cell import on_cell_action
+from crestfall_tui.modals.confirm import ConfirmModal
+from crestfall_tui.modals.prompt import PromptModal
+from crestfall_tui.modals.run_as import ask_run_as
+from crestfall_tui.screens.query.buffers import QueryBuffers
+from crestfall_tui.screens.query.plan import PlanModal
 from crestfall_tui.services.completion import Catalog, complete, load_catalog, word_at
 from crestfall_tui.services.explain import explain
 from crestfall_tui.services.export import export_result

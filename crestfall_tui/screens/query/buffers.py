@@ -12,8 +12,8 @@ from textual import on
 from textual.binding import Binding
 from textual.widgets import Tab, Tabs, TextArea
 
-from crestfall_tui.screens.confirm import ConfirmModal
-from crestfall_tui.screens.query_library import QueryLibrary
+from crestfall_tui.modals.confirm import ConfirmModal
+from crestfall_tui.screens.query.library import QueryLibrary
 from crestfall_tui.services.query_history import QueryHistory
 from crestfall_tui.services.snippets import Snippets
 

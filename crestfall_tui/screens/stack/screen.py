@@ -15,8 +15,8 @@ from textual.widgets import Footer, Header, RichLog
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
+from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.screens.base import CrestfallScreen
-from crestfall_tui.screens.confirm import ConfirmModal
 from crestfall_tui.services.extensions import list_extensions
 from crestfall_tui.stack.model import Connection, Progress, ServiceState, StackStatus
 from crestfall_tui.stack.runtime import Runtime

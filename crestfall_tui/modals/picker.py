@@ -9,20 +9,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from crestfall_tui.modals.base import CrestfallModal
 
 Choice = tuple[str, str]
 """What the list shows, and what choosing it returns."""
 
 
-class PickerModal(ModalScreen[str | None]):
+class PickerModal(CrestfallModal[str | None]):
     """Choices from `load(search)`, read in a thread; dismisses with the chosen value."""
 
     DEFAULT_CSS = """
-    PickerModal { align: center middle; }
-    PickerModal > Vertical {
+    PickerModal > .frame {
         width: 90%; height: 80%; border: thick $accent; background: $surface; padding: 0 1;
     }
     PickerModal OptionList { height: 1fr; }
@@ -39,7 +39,7 @@ class PickerModal(ModalScreen[str | None]):
         self._shown: list[Choice] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="frame"):
             yield Label(f"{self.title_text}: type to filter, enter chooses, escape closes")
             yield Input(placeholder="search", id="picker-search")
             yield OptionList(id="picker-list")

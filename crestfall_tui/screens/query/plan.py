@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Tree
 from textual.widgets.tree import TreeNode
 
-from crestfall_tui.screens.reading import ReadingModal
+from crestfall_tui.modals.reading import ReadingModal
 from crestfall_tui.services.explain import PlanNode, most_expensive
 
 

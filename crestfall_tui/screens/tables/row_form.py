@@ -8,20 +8,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.screens.cell_editor import Check
+from crestfall_tui.modals.base import CrestfallModal
+from crestfall_tui.screens.tables.cell_editor import Check
 from crestfall_tui.services.relations import TableInfo
 
 
-class RowFormModal(ModalScreen[dict[str, str] | None]):
+class RowFormModal(CrestfallModal[dict[str, str] | None]):
     """Dismisses with the values typed (by column), or None when cancelled."""
 
     DEFAULT_CSS = """
-    RowFormModal { align: center middle; }
-    RowFormModal > VerticalScroll {
+    RowFormModal > .frame {
         width: 90%; height: auto; max-height: 90%; border: thick $accent;
         background: $surface; padding: 0 1;
     }
@@ -44,7 +43,7 @@ class RowFormModal(ModalScreen[dict[str, str] | None]):
         self.checking = False
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with VerticalScroll(classes="frame"):
             yield Label(f"New row in {self.table.qualified} — blank takes the default; enter "
                         "goes to the next field, ctrl+s adds the row, escape cancels")
             for index, column in enumerate(self.table.columns):

@@ -8,21 +8,20 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from crestfall_tui.modals.base import CrestfallModal
 from crestfall_tui.services.pending import Change, shown_value
 from crestfall_tui.services.relations import TableInfo
 from crestfall_tui.services.table_view import Row
 
 
-class ConflictModal(ModalScreen[str | None]):
+class ConflictModal(CrestfallModal[str | None]):
     """Dismisses with 'mine' (apply my change to the current row), 'theirs' (drop my
     change) or None (decide later; the change stays pending)."""
 
     DEFAULT_CSS = """
-    ConflictModal { align: center middle; }
-    ConflictModal > Vertical {
+    ConflictModal > .frame {
         width: 95%; height: auto; max-height: 90%; border: thick $warning;
         background: $surface; padding: 0 1;
     }
@@ -52,7 +51,7 @@ class ConflictModal(ModalScreen[str | None]):
             grid.add_row(Text(column.name, style=style), _cell(read),
                          _cell(mine, mine != read), _cell(now, bool(self.current)
                                                          and now != read))
-        with Vertical():
+        with Vertical(classes="frame"):
             if self.current is None:
                 yield Label("This row was deleted (or moved) by someone else after you read "
                             "it. Nothing was written.")

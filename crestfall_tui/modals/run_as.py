@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.screen import Screen
 
-from crestfall_tui.screens.prompt import PromptModal
+from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.services.run_as import RunAs
 
 

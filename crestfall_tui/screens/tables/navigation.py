@@ -7,9 +7,9 @@ from dataclasses import replace
 
 from textual import work
 
-from crestfall_tui.screens.picker import PickerModal
-from crestfall_tui.screens.prompt import PromptModal
-from crestfall_tui.screens.tables_editing import TablesEditing
+from crestfall_tui.modals.picker import PickerModal
+from crestfall_tui.modals.prompt import PromptModal
+from crestfall_tui.screens.tables.editing import TablesEditing
 from crestfall_tui.services.table_session import PAGE_SIZE
 from crestfall_tui.services.table_view import OPERATORS, UNARY, Filter, Row, SortKey, TableView
 

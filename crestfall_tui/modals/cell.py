@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.screen import Screen
 
-from crestfall_tui.screens.reading import TextModal
+from crestfall_tui.modals.reading import TextModal
 from crestfall_tui.widgets.result_grid import ResultGrid, value_text
 
 

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.binding import Binding
 
+from crestfall_tui.modals.confirm import ConfirmModal
+from crestfall_tui.modals.reading import TextModal
 from crestfall_tui.screens.base import CrestfallScreen
-from crestfall_tui.screens.cell_editor import CellEditorModal
-from crestfall_tui.screens.confirm import ConfirmModal
-from crestfall_tui.screens.conflict import ConflictModal
-from crestfall_tui.screens.reading import TextModal
-from crestfall_tui.screens.row_form import RowFormModal
+from crestfall_tui.screens.tables.cell_editor import CellEditorModal
+from crestfall_tui.screens.tables.conflict import ConflictModal
+from crestfall_tui.screens.tables.row_form import RowFormModal
 from crestfall_tui.services.pending import DEFAULT, Change, PendingChanges, Value
 from crestfall_tui.services.relations import ColumnInfo
 from crestfall_tui.services.table_edits import CommitError, Conflict

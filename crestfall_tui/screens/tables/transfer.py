@@ -8,11 +8,11 @@ from pathlib import Path
 from textual import work
 from textual.widgets import ProgressBar
 
-from crestfall_tui.screens.csv_import import ImportModal
-from crestfall_tui.screens.prompt import PromptModal
-from crestfall_tui.screens.reading import TextModal
-from crestfall_tui.screens.run_as_prompt import ask_run_as
-from crestfall_tui.screens.tables_editing import TablesEditing
+from crestfall_tui.modals.prompt import PromptModal
+from crestfall_tui.modals.reading import TextModal
+from crestfall_tui.modals.run_as import ask_run_as
+from crestfall_tui.screens.tables.csv_import import ImportModal
+from crestfall_tui.screens.tables.editing import TablesEditing
 from crestfall_tui.services.action_log import action_text
 from crestfall_tui.services.csv_import import CsvPlan, read_plan
 from crestfall_tui.services.relations import TableInfo

@@ -14,11 +14,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
 
-from crestfall_tui.screens.cell import on_cell_action
-from crestfall_tui.screens.confirm import ConfirmModal
-from crestfall_tui.screens.tables_editing import TablesEditing
-from crestfall_tui.screens.tables_navigation import TablesNavigation
-from crestfall_tui.screens.tables_transfer import TablesTransfer
+from crestfall_tui.modals.cell import on_cell_action
+from crestfall_tui.modals.confirm import ConfirmModal
+from crestfall_tui.screens.tables.editing import TablesEditing
+from crestfall_tui.screens.tables.navigation import TablesNavigation
+from crestfall_tui.screens.tables.transfer import TablesTransfer
 from crestfall_tui.services.action_log import ActionLog
 from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.relations import Relation, TableInfo

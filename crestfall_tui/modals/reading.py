@@ -5,16 +5,16 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, TextArea
 
+from crestfall_tui.modals.base import CrestfallModal
 
-class ReadingModal(ModalScreen[None]):
+
+class ReadingModal(CrestfallModal[None]):
     """The shared frame: centred, most of the screen, the content filling it."""
 
     DEFAULT_CSS = """
-    ReadingModal { align: center middle; }
-    ReadingModal > Vertical {
+    ReadingModal > .frame {
         width: 95%; height: 85%; border: thick $accent; background: $surface; padding: 0 1;
     }
     ReadingModal > Vertical > TextArea, ReadingModal > Vertical > Tree { height: 1fr; }
@@ -32,6 +32,6 @@ class TextModal(ReadingModal):
         self.language = language
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="frame"):
             yield Label(f"{self.title_text} — escape closes")
             yield TextArea(self.text, read_only=True, soft_wrap=True, language=self.language)

@@ -12,11 +12,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, TextArea
 from textual.widgets.option_list import Option
 
 from crestfall_tui.errors import CrestfallError
+from crestfall_tui.modals.base import CrestfallModal
 from crestfall_tui.services.relations import ColumnInfo
 
 Check = Callable[[ColumnInfo, str], Awaitable[None]]
@@ -28,12 +28,11 @@ HINTS = {"D": "e.g. 2024-12-31, 2024-12-31 23:59:59+00, 1 day 02:00",
          "B": "true or false", "U": ""}
 
 
-class CellEditorModal(ModalScreen[str | None]):
+class CellEditorModal(CrestfallModal[str | None]):
     """Dismisses with the accepted text, or None when cancelled."""
 
     DEFAULT_CSS = """
-    CellEditorModal { align: center middle; }
-    CellEditorModal > Vertical {
+    CellEditorModal > .frame {
         width: 90%; height: auto; max-height: 90%; border: thick $accent;
         background: $surface; padding: 0 1;
     }
@@ -68,7 +67,7 @@ class CellEditorModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         column = self.column
-        with Vertical():
+        with Vertical(classes="frame"):
             yield Label(f"{column.name} ({column.type_sql}"
                         f"{'' if column.nullable else ', not null'}) — {self._keys()}")
             if self.kind == "enum":

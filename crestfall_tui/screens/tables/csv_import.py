@@ -8,23 +8,22 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, OptionList
 from textual.widgets.option_list import Option
 
-from crestfall_tui.screens.picker import PickerModal
+from crestfall_tui.modals.base import CrestfallModal
+from crestfall_tui.modals.picker import PickerModal
 from crestfall_tui.services.csv_import import CsvPlan
 from crestfall_tui.services.relations import TableInfo
 
 NOWHERE = "(nowhere)"
 
 
-class ImportModal(ModalScreen[CsvPlan | None]):
+class ImportModal(CrestfallModal[CsvPlan | None]):
     """Dismisses with the plan as mapped, or None when cancelled."""
 
     DEFAULT_CSS = """
-    ImportModal { align: center middle; }
-    ImportModal > Vertical {
+    ImportModal > .frame {
         width: 95%; height: 90%; border: thick $accent; background: $surface; padding: 0 1;
     }
     ImportModal DataTable { height: 12; }
@@ -43,7 +42,7 @@ class ImportModal(ModalScreen[CsvPlan | None]):
         self.table = table
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with Vertical(classes="frame"):
             yield Label(f"Import {self.plan.path.name} into {self.table.qualified}: enter "
                         "maps the CSV column under the cursor, l loads, escape cancels")
             preview: DataTable[Text] = DataTable(zebra_stripes=True, cursor_type="none")
