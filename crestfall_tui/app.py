@@ -14,6 +14,7 @@ from crestfall_tui.config import StackConfig
 from crestfall_tui.modals import ConfirmModal
 from crestfall_tui.screens import QueryScreen, StackScreen, TablesScreen
 from crestfall_tui.services.action_log import ActionLog
+from crestfall_tui.services.extensions import Extensions
 from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.query_history import QueryHistory
 from crestfall_tui.services.query_session import QuerySession
@@ -48,7 +49,7 @@ class CrestfallApp(App[None]):
         self.runtime = runtime
         self.note = note
         postgres = runtime.postgres(read_only=stack.read_only)
-        self.add_mode("stack", lambda: StackScreen(runtime, postgres, first_status))
+        self.add_mode("stack", lambda: StackScreen(runtime, Extensions(postgres), first_status))
         self.table_pending = PendingChanges()
         self.add_mode("tables", lambda: TablesScreen(TableSession(postgres), self.table_pending,
                                                      ActionLog(stack.name, stack.data_path)))

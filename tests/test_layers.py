@@ -14,7 +14,7 @@ ROOT = Path(crestfall_tui.__file__).parent
 def core_modules() -> list[str]:
     """Every module of the core packages, found on disk so a new one cannot dodge the rule."""
     found = ["crestfall_tui.config", "crestfall_tui.errors", "crestfall_tui.__main__"]
-    for package in ("stack", "clients", "services", "queries"):
+    for package in ("stack", "clients", "services", "queries", "commands"):
         for path in sorted((ROOT / package).glob("*.py")):
             found.append(f"crestfall_tui.{package}.{path.stem}".removesuffix(".__init__"))
     return found

@@ -17,11 +17,17 @@ class ExtensionInfo:
     available: bool
 
 
-async def list_extensions(postgres: PostgresClient) -> list[ExtensionInfo]:
-    """The stack's extensions, in the order the init script creates them."""
-    from psycopg.rows import class_row  # lazy: off the first frame
+@dataclass(frozen=True)
+class Extensions:
+    """The stack's extensions, read from its database."""
 
-    async with postgres.connect() as conn:
-        cursor = conn.cursor(row_factory=class_row(ExtensionInfo))
-        await cursor.execute(query("extensions"))
-        return await cursor.fetchall()
+    postgres: PostgresClient
+
+    async def list(self) -> list[ExtensionInfo]:
+        """Each extension, in the order the init script creates them."""
+        from psycopg.rows import class_row  # lazy: off the first frame
+
+        async with self.postgres.connect() as conn:
+            cursor = conn.cursor(row_factory=class_row(ExtensionInfo))
+            await cursor.execute(query("extensions"))
+            return await cursor.fetchall()

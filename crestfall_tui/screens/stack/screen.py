@@ -13,11 +13,10 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Header, RichLog
 
-from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.screens.base import CrestfallScreen
-from crestfall_tui.services.extensions import list_extensions
+from crestfall_tui.services.extensions import Extensions
 from crestfall_tui.stack.model import Connection, Progress, ServiceState, StackStatus
 from crestfall_tui.stack.runtime import Runtime
 from crestfall_tui.widgets import ConnectionList, ExtensionList, ServiceTable
@@ -77,13 +76,13 @@ Every service of the stack, probed every few seconds.
     class LifecycleEnded(Message):
         """A start, stop or restart finished (well or not)."""
 
-    def __init__(self, runtime: Runtime, postgres: PostgresClient,
+    def __init__(self, runtime: Runtime, extensions: Extensions,
                  first_status: Future[StackStatus] | None = None) -> None:
         super().__init__()
         self.runtime = runtime
         self._first_status = first_status
         """A probe started before the studio was drawn, answered by the first refresh."""
-        self.postgres = postgres
+        self.extensions = extensions
         self._connections: list[Connection] = []
         self._extensions_for: datetime | None = None
 
@@ -211,7 +210,7 @@ Every service of the stack, probed every few seconds.
         """Read which extensions the database has."""
         extensions = self.query_one(ExtensionList)
         try:
-            extensions.show(await list_extensions(self.postgres))
+            extensions.show(await self.extensions.list())
         except CrestfallError as error:
             self._extensions_for = None
             extensions.unavailable(error.message)

@@ -8,6 +8,7 @@ committed.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import re
@@ -16,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from typing import IO, Any, BinaryIO
 
 from crestfall_tui.clients.postgres import PostgresClient
+from crestfall_tui.commands import EXIT_USAGE
+from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.query_session import (
     Column,
@@ -30,6 +33,34 @@ from crestfall_tui.services.sql_text import iter_statements
 FORMATS = ("table", "csv", "json")
 CELL_WIDTH = 40
 CHUNK = 1 << 16
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """`crestfall-tui query` on the command line."""
+    query = commands.add_parser("query", parents=[common],
+                                help="run SQL and stream the results to stdout")
+    source = query.add_mutually_exclusive_group(required=True)
+    source.add_argument("-c", "--command", dest="sql", metavar="SQL", help="the SQL to run")
+    source.add_argument("-f", "--file", metavar="FILE", help="a file of SQL (- for stdin)")
+    query.add_argument("--format", choices=FORMATS, default="table",
+                       help="table (default), csv (with a header) or json (one object a row)")
+
+
+def run(args: argparse.Namespace, stack: StackConfig) -> int:
+    """Exit 1 on an SQL error, as psql -v ON_ERROR_STOP=1 does; 2 for a script that cannot
+    be read."""
+    import asyncio
+
+    from crestfall_tui.stack import choose_runtime
+
+    runtime = choose_runtime(stack).runtime
+    try:
+        return asyncio.run(run_query(runtime.postgres(read_only=stack.read_only),
+                                     script_chunks(args.sql, args.file), args.format,
+                                     sys.stdout, sys.stderr))
+    except ScriptError as error:
+        print(f"crestfall-tui: {error.message}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 async def run_query(postgres: PostgresClient, source: Iterator[str], output_format: str,

@@ -1,0 +1,85 @@
+"""`crestfall-tui stack up|down|status|restart`: the Stack section's headless twin."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from crestfall_tui.commands import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from crestfall_tui.config import StackConfig
+from crestfall_tui.stack import Progress, RuntimeChoice, StackStatus, choose_runtime
+from crestfall_tui.stack.private_files import check_data_dir
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """`crestfall-tui stack ...` on the command line."""
+    stack = commands.add_parser("stack", help="start, stop or check a stack without the studio")
+    actions = stack.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, text in (("up", "start what is not running and wait until healthy"),
+                       ("down", "stop every service; the data stays"),
+                       ("status", "probe every service (exit 1 unless all installed are healthy)"),
+                       ("restart", "stop and start one service")):
+        action = actions.add_parser(name, help=text, parents=[common])
+        if name == "restart":
+            action.add_argument("service", choices=("db", "rest", "search"))
+        action.add_argument("--runtime", choices=("native", "docker"),
+                            help="override the stack's configured runtime")
+        if name == "up":
+            action.add_argument("--exclude", action="append", default=[], metavar="SERVICE",
+                                help="do not start this service (repeatable)")
+        if name == "down":
+            action.add_argument("--volumes", action="store_true",
+                                help="also delete the stack's volumes (docker; needs --yes)")
+            action.add_argument("--yes", action="store_true",
+                                help="confirm --volumes: the data is deleted")
+        action.add_argument("--json", action="store_true", help="print the status as JSON")
+        action.add_argument("--show-secrets", action="store_true",
+                            help="print passwords and keys instead of ***")
+
+
+def run(args: argparse.Namespace, stack: StackConfig) -> int:
+    """`crestfall-tui stack up|down|status|restart`."""
+    choice: RuntimeChoice = choose_runtime(stack, args.runtime)
+    runtime = choice.runtime
+    if runtime.manages_services:
+        check_data_dir(stack.data_path)
+    quiet = args.json
+    if choice.note and not quiet:
+        print(f"note: {choice.note}", file=sys.stderr)
+
+    def show(step: Progress) -> None:
+        if not quiet:
+            print(f"{step.service:<7} {step.message}", file=sys.stderr, flush=True)
+
+    if args.action == "up":
+        status = runtime.up(show, exclude=frozenset(args.exclude))
+    elif args.action == "down":
+        if args.volumes and not args.yes:
+            print("crestfall-tui: down --volumes deletes the stack's data; add --yes to "
+                  "confirm", file=sys.stderr)
+            return EXIT_USAGE
+        status = runtime.down(show, volumes=args.volumes)
+    elif args.action == "restart":
+        status = runtime.restart(args.service, show)
+    else:
+        status = runtime.status()
+    if args.json:
+        print(json.dumps(status.to_json(reveal=args.show_secrets), indent=2))
+    else:
+        print(format_status(status, reveal=args.show_secrets))
+    if args.action == "down":
+        return 0
+    return EXIT_OK if status.healthy else EXIT_FAILURE
+
+
+def format_status(status: StackStatus, *, reveal: bool) -> str:
+    """A plain-text table of the stack's services."""
+    lines = [f"stack {status.stack} ({status.runtime})"]
+    for service in status.services:
+        where = service.masked_url(reveal=reveal) if service.url else ""
+        about = where if service.state.value in ("healthy", "starting") else service.detail
+        lines.append(f"  {service.name:<7} {service.state.value:<14} {service.port:<6} "
+                     f"{service.version or '-':<8} {about}")
+    return "\n".join(lines)
