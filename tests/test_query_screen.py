@@ -167,7 +167,7 @@ async def test_manual_transactions(stack: StackUnderTest) -> None:
         await pilot.press("ctrl+j")
         await until(pilot, lambda: screen.session.in_transaction)
         await app.run_action("quit")
-        assert isinstance(app.screen, ConfirmModal)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("n")
         assert app.is_running
     assert committed() == 1  # leaving the app rolled the open transaction back

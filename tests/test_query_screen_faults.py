@@ -29,13 +29,13 @@ async def test_restart_under_a_manual_transaction(scratch: StackUnderTest) -> No
         await pilot.press("ctrl+j")
         editor = screen.query_one(TextArea)
         await until(pilot, lambda: "TRANSACTION OPEN" in str(editor.border_subtitle))
-        app.table_pending.insert({"v": "typed before the restart"})
+        app.studio.table_pending.insert({"v": "typed before the restart"})
         scratch.runtime.restart("db")
         await until(pilot, lambda: "TRANSACTION LOST" in str(editor.border_subtitle),
                     within=20)
         await pilot.press("ctrl+o")
         await app.workers.wait_for_complete()
-        assert app.is_running and len(app.table_pending) == 1
+        assert app.is_running and len(app.studio.table_pending) == 1
         editor.text = "select 41 + 1 as answer"
         await pilot.press("ctrl+j")
         await until(pilot, lambda: "SELECT 1" in log_text(app))
@@ -63,4 +63,4 @@ async def test_a_half_read_result_is_released_when_idle(scratch: StackUnderTest)
             assert idle == (0,)
             conn.execute("set lock_timeout = '2s'")
             conn.execute("alter table held add column note text")
-        assert not app.query_session.in_transaction
+        assert not app.studio.query_session.in_transaction

@@ -131,7 +131,7 @@ async def test_edit_cells_with_typed_editors_and_commit(
         assert review.startswith("BEGIN;\nUPDATE") and "xmin = %s" in review
         await pilot.press("escape")
         await commit(pilot, app)
-        await until(pilot, lambda: not app.table_pending)
+        await until(pilot, lambda: not app.studio.table_pending)
         assert db.execute("select n, meta, ok, m::text from things where id = 1").fetchone() \
             == (11, {"a": [1, 2]}, True, "busy")
         await pilot.press("L")
@@ -163,7 +163,7 @@ async def test_insert_delete_undo_and_null(
         await pilot.press("down", "right", "right", "n")
         await until(pilot, lambda: "1 changed" in title(app))
         await commit(pilot, app)
-        await until(pilot, lambda: not app.table_pending)
+        await until(pilot, lambda: not app.studio.table_pending)
     assert db.execute("select id, name, qty from items order by id").fetchall() == [
         (2, "b", 7), (3, "c", None), (4, "new", 7)]
 
@@ -187,7 +187,7 @@ async def test_conflict_shows_both_versions_and_keeps_mine_on_request(
         await pilot.press("m")
         await until(pilot, lambda: isinstance(app.screen, TablesScreen))
         await commit(pilot, app)
-        await until(pilot, lambda: not app.table_pending)
+        await until(pilot, lambda: not app.studio.table_pending)
         await until(pilot, lambda: table.rows[0] == ("1", "theirs", "90"))
     assert db.execute("select note, balance from acct").fetchone() == ("theirs", 90)
 
@@ -206,7 +206,7 @@ async def test_read_only_hides_edit_keys_and_writes_nothing(
                   app.screen.active_bindings.values() if enabled}
         assert "edit_cell" not in {a.split(".")[-1] for a in active} and "commit" not in active
         await pilot.press("enter", "d", "o")
-        assert not app.table_pending and isinstance(app.screen, TablesScreen)
+        assert not app.studio.table_pending and isinstance(app.screen, TablesScreen)
 
 
 async def test_sort_filter_and_foreign_keys_by_keys(
@@ -335,12 +335,12 @@ async def test_a_failed_commit_marks_the_row_and_keeps_every_change(
         await until(pilot, lambda: table.marks(1)[0] == "table-grid--error")
         assert table.cursor_row == 1 and "limits_n_check" in str(
             app.screen.query_one("#tables-warning").render())
-        assert len(app.table_pending) == 2
+        assert len(app.studio.table_pending) == 2
         assert db.execute("select n from limits order by id").fetchall() == [(1,), (2,)]
         await pilot.press("right")
         await edit_cell(pilot, app, "50")
         await commit(pilot, app)
-        await until(pilot, lambda: not app.table_pending)
+        await until(pilot, lambda: not app.studio.table_pending)
     assert db.execute("select n from limits order by id").fetchall() == [(5,), (50,)]
 
 
@@ -363,7 +363,7 @@ async def test_no_key_tables_warn_and_join_views_are_read_only(
         await open_table(pilot, app, f"{schema}.pairs")
         assert "not updatable" in str(app.screen.query_one("#tables-warning").render())
         await pilot.press("enter", "d", "o")
-        assert not app.table_pending and isinstance(app.screen, TablesScreen)
+        assert not app.studio.table_pending and isinstance(app.screen, TablesScreen)
     assert db.execute("select count(*) from loose").fetchone() == (1,)
 
 
@@ -380,7 +380,7 @@ async def test_hostile_names_open_and_edit_by_keys(
         await pilot.press("right")
         await edit_cell(pilot, app, "y'; drop table x; --")
         await commit(pilot, app)
-        await until(pilot, lambda: not app.table_pending)
+        await until(pilot, lambda: not app.studio.table_pending)
     assert db.execute('select "ünï code" from "we""ird; 50% tab"').fetchone() == (
         "y'; drop table x; --",)
 
@@ -433,10 +433,10 @@ async def test_details_panel_and_reverting_cells_and_rows(
         await pilot.press("x")
         assert table.rows[0] == ("1", "DEFAULT", "b")
         await pilot.press("X")
-        assert table.rows[0] == ("1", "a", "b") and not app.table_pending
+        assert table.rows[0] == ("1", "a", "b") and not app.studio.table_pending
         await pilot.press("left", "D")
         await commit(pilot, app)
-        await until(pilot, lambda: not app.table_pending)
+        await until(pilot, lambda: not app.studio.table_pending)
     assert db.execute("select v from detailed").fetchone() == ("dflt",)
 
 
@@ -457,12 +457,12 @@ async def test_quitting_with_pending_edits_asks_first(
         assert "pending" in str(app.screen.query_one(Label).render())
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, TablesScreen))
-        assert len(app.table_pending) == 1
+        assert len(app.studio.table_pending) == 1
         await pilot.press("slash", "ctrl+u", *f"{schema}.other", "enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, TablesScreen))
-        assert len(app.table_pending) == 1 and title(app).startswith(f"{schema}.unsaved")
+        assert len(app.studio.table_pending) == 1 and title(app).startswith(f"{schema}.unsaved")
     assert db.execute("select count(*) from unsaved").fetchone() == (1,)
 
 
@@ -522,5 +522,5 @@ async def test_duplicate_a_row_count_exactly_and_miss_a_key(
                                        for n in app._notifications))
         assert table.rows[1] == ("1", "n1", "1")
         await commit(pilot, app)
-        await until(pilot, lambda: not app.table_pending)
+        await until(pilot, lambda: not app.studio.table_pending)
     assert db.execute("select count(*) from copies where name = 'n1'").fetchone() == (2,)

@@ -1,15 +1,33 @@
-"""What every studio screen shares: worker failures shown in the user's words."""
+"""What every section's screen shares: its own palette commands, the unsaved work quitting
+asks about, an awaitable confirmation, and failures shown in the user's words."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from textual.app import SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from crestfall_tui.errors import CrestfallError
+from crestfall_tui.modals.confirm import ConfirmModal
 
 
 class CrestfallScreen(Screen[None]):
     """A section of the studio. Its workers' errors become notifications, never tracebacks."""
+
+    def commands(self) -> Iterable[SystemCommand]:
+        """This section's entries in the command palette (ctrl+p)."""
+        return ()
+
+    def unsaved_work(self) -> list[str]:
+        """What would be lost by quitting now, one sentence each (pending edits, an open
+        transaction, a running import); empty when nothing would."""
+        return []
+
+    async def confirm(self, question: str, yes: str = "Yes") -> bool:
+        """Ask a yes/no question and wait for the answer; call it from a worker."""
+        answer: bool | None = await self.app.push_screen_wait(ConfirmModal(question, yes))
+        return answer is True
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
@@ -23,3 +41,4 @@ class CrestfallScreen(Screen[None]):
     def show_error(self, title: str, message: str) -> None:
         """Tell the user what went wrong; screens may also show it in place."""
         self.notify(message, title=title, severity="error", timeout=10, markup=False)
+

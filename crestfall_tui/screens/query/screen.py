@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
@@ -187,6 +187,25 @@ class QueryScreen(QueryBuffers):
         self.query_one(SqlEditor).mark_statement((first - 1, last - 1))
         lines = f"line {first}" if first == last else f"lines {first}-{last}"
         editor.border_title = f"SQL · statement {number} of {len(statements)}, {lines}"
+
+    def commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Query: open a .sql file", "Load a file into the editor",
+                            self.action_open_file)
+        yield SystemCommand("Query: save the editor to a .sql file", "Write the editor out",
+                            self.action_save_file)
+        yield SystemCommand("Query: save as a snippet", "Name the editor's SQL for later",
+                            self.action_save_snippet)
+        yield SystemCommand("Query: insert a snippet", "Pick a saved snippet",
+                            self.action_snippets)
+        yield SystemCommand("Query: new buffer (alt+n)", "Another SQL buffer in a tab",
+                            self.action_new_buffer)
+        yield SystemCommand("Query: close this buffer (alt+w)", "Asks when it holds text",
+                            self.action_close_buffer)
+
+    def unsaved_work(self) -> list[str]:
+        if self.session.in_transaction:
+            return ["A transaction is open in the Query screen (it will be rolled back)."]
+        return []
 
     def on_mount(self) -> None:
         self.query_one("#editor").border_title = "SQL"

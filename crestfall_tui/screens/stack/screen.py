@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import Future
 from datetime import datetime
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -95,6 +96,16 @@ Every service of the stack, probed every few seconds.
                 yield ExtensionList("reading extensions…", id="extensions")
             yield RichLog(id="activity", markup=False, wrap=True, max_lines=500)
         yield Footer()
+
+    def commands(self) -> Iterable[SystemCommand]:
+        if self.runtime.manages_services:
+            yield SystemCommand("Stack: start", "Start what is down", self.action_up)
+            yield SystemCommand("Stack: stop", "Stop every service", self.action_stop)
+            yield SystemCommand("Stack: restart selected service",
+                                "Restart the service under the cursor", self.action_restart)
+        yield SystemCommand("Stack: refresh", "Probe every service now", self.action_refresh)
+        yield SystemCommand("Stack: reveal or hide secrets", "Toggle passwords and keys",
+                            self.action_toggle_secrets)
 
     def on_mount(self) -> None:
         self.query_one("#services").border_title = "Services"

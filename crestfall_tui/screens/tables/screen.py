@@ -4,12 +4,12 @@ export and import. Editing is in `tables_editing.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
@@ -112,6 +112,22 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     @property
     def grid(self) -> TableGrid:
         return self.query_one(TableGrid)
+
+    def commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Tables: export the rows to a file",
+                            "The view, with its filters and sort, to .csv or .jsonl",
+                            self.action_export)
+        yield SystemCommand("Tables: import a CSV file", "Preview, map columns, load",
+                            self.action_import_csv)
+        yield SystemCommand("Tables: action log", "Every write the studio committed",
+                            self.action_action_log)
+        yield SystemCommand("Tables: view as a role or user", "RLS applies",
+                            self.action_view_as)
+
+    def unsaved_work(self) -> list[str]:
+        if self.pending:
+            return [f"Table edits are pending ({self.pending.summary()}); they will be lost."]
+        return []
 
     def on_mount(self) -> None:
         self.query_one(RelationTree).focus()

@@ -1,0 +1,67 @@
+"""The section registry: one row per section of the studio. The app builds its F-keys, modes,
+palette entries and help from it, so a new section is one row here and one package under
+`screens/`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from crestfall_tui.clients.postgres import PostgresClient
+from crestfall_tui.config import StackConfig
+from crestfall_tui.screens import CrestfallScreen, QueryScreen, StackScreen, TablesScreen
+from crestfall_tui.services.action_log import ActionLog
+from crestfall_tui.services.extensions import Extensions
+from crestfall_tui.services.pending import PendingChanges
+from crestfall_tui.services.query_history import QueryHistory
+from crestfall_tui.services.query_session import QuerySession
+from crestfall_tui.services.snippets import Snippets
+from crestfall_tui.services.table_session import TableSession
+from crestfall_tui.stack.model import StackStatus
+from crestfall_tui.stack.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Studio:
+    """What the sections' screens are built from: the stack, its runtime, the database
+    client, and the state that outlives a screen (pending edits, the query session)."""
+
+    stack: StackConfig
+    runtime: Runtime
+    postgres: PostgresClient
+    table_pending: PendingChanges
+    query_session: QuerySession
+    first_status: Future[StackStatus] | None = None
+
+    @classmethod
+    def open(cls, stack: StackConfig, runtime: Runtime,
+             first_status: Future[StackStatus] | None = None) -> Studio:
+        postgres = runtime.postgres(read_only=stack.read_only)
+        return cls(stack, runtime, postgres, PendingChanges(),
+                   QuerySession(postgres, idle_release_s=stack.release_idle_results),
+                   first_status)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section: its mode, its key, its title and line in the palette and help, and how
+    its screen is built."""
+
+    name: str
+    key: str
+    title: str
+    description: str
+    screen: Callable[[Studio], CrestfallScreen]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("stack", "f1", "Stack", "Services and health, extensions, connections",
+            lambda s: StackScreen(s.runtime, Extensions(s.postgres), s.first_status)),
+    Section("tables", "f2", "Tables", "Browse and edit tables",
+            lambda s: TablesScreen(TableSession(s.postgres), s.table_pending,
+                                   ActionLog(s.stack.name, s.stack.data_path))),
+    Section("query", "f3", "Query", "SQL editor and streaming results",
+            lambda s: QueryScreen(s.query_session, QueryHistory(s.stack.data_path),
+                                  Snippets(s.stack.data_path))),
+)
