@@ -4,6 +4,7 @@ asks about, an awaitable confirmation, and failures shown in the user's words.""
 from __future__ import annotations
 
 from collections.abc import Iterable
+
 from textual.app import SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState

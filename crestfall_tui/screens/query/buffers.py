@@ -8,11 +8,10 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.binding import Binding
 from textual.widgets import Tab, Tabs, TextArea
 
-from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.screens.query.library import QueryLibrary
 from crestfall_tui.services.query_history import QueryHistory
 from crestfall_tui.services.snippets import Snippets
@@ -95,20 +94,15 @@ class QueryBuffers(QueryLibrary):
             self._store()
             self._show((self.current + step) % len(self.buffers))
 
-    def action_close_buffer(self) -> None:
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_close_buffer(self) -> None:
         if len(self.buffers) == 1:
             self.notify("the last buffer stays open", timeout=3)
             return
-        if not self._editor.text.strip():
-            self._close_current()
+        if self._editor.text.strip() and not await self.confirm(
+                f"Close {self.buffers[self.current].label}? Its text is not kept.", "Close"):
             return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._close_current()
-
-        self.app.push_screen(ConfirmModal(f"Close {self.buffers[self.current].label}? Its "
-                                          "text is not kept.", "Close"), answered)
+        self._close_current()
 
     def _close_current(self) -> None:
         closed = self.buffers.pop(self.current)

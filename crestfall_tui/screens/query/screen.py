@@ -19,7 +19,6 @@ from textual.widgets import Footer, Header, RichLog, Static, TabbedContent, TabP
 from textual.widgets.text_area import Selection
 
 from crestfall_tui.modals.cell import on_cell_action
-from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.modals.run_as import ask_run_as
 from crestfall_tui.screens.query.buffers import QueryBuffers
@@ -402,18 +401,14 @@ class QueryScreen(QueryBuffers):
                         f"in {time.monotonic() - self._started:.1f}s")
         self.query_one(RichLog).write(self._status)
 
-    def action_explain(self, analyze: bool) -> None:
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_explain(self, analyze: bool) -> None:
         statement = self._current_statement()
         if statement is None:
             return
-        if analyze and statement.kind != "SELECT":
-            def answered(yes: bool | None) -> None:
-                if yes:
-                    self.show_plan(statement, analyze=True)
-
-            self.app.push_screen(ConfirmModal(
+        if analyze and statement.kind != "SELECT" and not await self.confirm(
                 f"EXPLAIN ANALYZE runs this {statement.kind} (then rolls it back):\n\n"
-                f"{statement.text[:300]}\n\nRun it?", "Analyze"), answered)
+                f"{statement.text[:300]}\n\nRun it?", "Analyze"):
             return
         self.show_plan(statement, analyze=analyze)
 
@@ -437,21 +432,18 @@ class QueryScreen(QueryBuffers):
     async def action_cancel(self) -> None:
         await self.session.cancel()
 
-    def _run_guarded(self, statements: list[Statement]) -> None:
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def _run_guarded(self, statements: list[Statement]) -> None:
+        """Run them; a statement that destroys data is shown and asked about first."""
         if not statements:
             return
         reasons = [(s, r) for s in statements if (r := confirmation_reason(s))]
-        if not reasons:
-            self.run_statements(statements)
-            return
-        statement, reason = reasons[0]
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_statements(statements)
-
-        shown = statement.text if len(statement.text) < 300 else statement.text[:300] + "…"
-        self.app.push_screen(ConfirmModal(f"{reason}:\n\n{shown}\n\nRun it?", "Run"), answered)
+        if reasons:
+            statement, reason = reasons[0]
+            shown = statement.text if len(statement.text) < 300 else statement.text[:300] + "…"
+            if not await self.confirm(f"{reason}:\n\n{shown}\n\nRun it?", "Run"):
+                return
+        self.run_statements(statements)
 
     @work(exclusive=True, group="query", exit_on_error=False)
     async def run_statements(self, statements: list[Statement]) -> None:

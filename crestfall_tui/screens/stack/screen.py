@@ -15,7 +15,6 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Header, RichLog
 
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.services.extensions import Extensions
 from crestfall_tui.stack.model import Connection, Progress, ServiceState, StackStatus
@@ -135,36 +134,25 @@ Every service of the stack, probed every few seconds.
     def action_up(self) -> None:
         self.run_lifecycle("up")
 
-    def action_restart(self) -> None:
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_restart(self) -> None:
         service = self.query_one(ServiceTable).selected_service
-        if service is None:
-            return
+        if service is not None and await self.confirm(
+                f"Restart {service}? Its clients are disconnected.", "Restart"):
+            self.run_lifecycle("restart", service)
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_lifecycle("restart", service)
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_stop(self) -> None:
+        if await self.confirm(f"Stop every service of stack '{self.runtime.stack.name}'? "
+                              "The data stays.", "Stop"):
+            self.run_lifecycle("down")
 
-        self.app.push_screen(
-            ConfirmModal(f"Restart {service}? Its clients are disconnected.", "Restart"), answered)
-
-    def action_stop(self) -> None:
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_lifecycle("down")
-
-        self.app.push_screen(
-            ConfirmModal(f"Stop every service of stack '{self.runtime.stack.name}'? "
-                         "The data stays.", "Stop"), answered)
-
-    def action_delete_volumes(self) -> None:
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_lifecycle("delete")
-
-        self.app.push_screen(
-            ConfirmModal(f"Stop stack '{self.runtime.stack.name}' and DELETE its volumes? "
-                         "Every row in the database and every search document is lost.",
-                         "Delete"), answered)
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_delete_volumes(self) -> None:
+        if await self.confirm(
+                f"Stop stack '{self.runtime.stack.name}' and DELETE its volumes? Every row in "
+                "the database and every search document is lost.", "Delete"):
+            self.run_lifecycle("delete")
 
     def action_toggle_secrets(self) -> None:
         self.reveal = not self.reveal

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.binding import Binding
 
-from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.modals.reading import TextModal
 from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.screens.tables.cell_editor import CellEditorModal
@@ -78,7 +77,7 @@ class TablesEditing(CrestfallScreen):
         def open(self, schema: str, name: str, filters: tuple[Filter, ...] = (),
                  remember: bool = True) -> object: ...
 
-        def ask_to_leave(self, then: Callable[[], object]) -> None: ...
+        def ask_to_leave(self, then: Callable[[], object]) -> object: ...
 
     def read_only_reason(self) -> str | None:
         """Why nothing here may be changed, or None."""
@@ -229,7 +228,8 @@ class TablesEditing(CrestfallScreen):
         self.app.push_screen(TextModal("What ctrl+s will run, in one transaction", text,
                                        "sql"))
 
-    def action_commit(self) -> None:
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_commit(self) -> None:
         if not self.pending:
             self.notify("no pending changes", timeout=2)
             return
@@ -237,12 +237,8 @@ class TablesEditing(CrestfallScreen):
         question = f"Commit {self.pending.summary()} in one transaction?"
         if counts["delete"]:
             question += f"\n\nThis DELETES {counts['delete']} row(s)."
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.commit()
-
-        self.app.push_screen(ConfirmModal(question, "Commit"), answered)
+        if await self.confirm(question, "Commit"):
+            self.commit()
 
     @work(group="commit", exit_on_error=False)
     async def commit(self) -> None:

@@ -15,7 +15,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
 
 from crestfall_tui.modals.cell import on_cell_action
-from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.screens.tables.editing import TablesEditing
 from crestfall_tui.screens.tables.navigation import TablesNavigation
 from crestfall_tui.screens.tables.transfer import TablesTransfer
@@ -168,19 +167,15 @@ class TablesScreen(TablesNavigation, TablesTransfer):
         if relation is not None:
             self.ask_to_leave(lambda: self.open(relation.schema, relation.name))
 
-    def ask_to_leave(self, then: Callable[[], object]) -> None:
+    @work(group="leave", exclusive=True, exit_on_error=False)
+    async def ask_to_leave(self, then: Callable[[], object]) -> None:
         """Run `then` now, or after the user agrees to drop the pending changes."""
-        if not self.pending:
-            then()
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.pending.reset()
-                then()
-
-        self.app.push_screen(ConfirmModal(f"Discard the pending changes ("
-                                          f"{self.pending.summary()})?", "Discard"), answered)
+        if self.pending:
+            if not await self.confirm(f"Discard the pending changes ("
+                                      f"{self.pending.summary()})?", "Discard"):
+                return
+            self.pending.reset()
+        then()
 
     # Opening and paging
 
