@@ -63,13 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # owner's alone.
     os.umask(0o077)
     try:
-        stack = load_config(config_path(args.config),
-                            required=config_named(args.config)).stack(args.stack)
+        config = load_config(config_path(args.config), required=config_named(args.config))
+        stack = config.stack(args.stack)
         if args.read_only:
             stack = replace(stack, read_only=True)
         if args.command in TWINS:
             return TWINS[args.command].run(args, stack)
-        return run_studio(stack)
+        return run_studio(stack, config.keymap)
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as psql does. Python would
         # complain again when it flushes stdout at exit, so point stdout at /dev/null.
@@ -85,17 +85,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def run_studio(stack: StackConfig) -> int:
+def run_studio(stack: StackConfig, keymap: dict[str, str]) -> int:
     """Open the studio on `stack`; it brings a local stack up itself, with progress."""
     choice = choose_runtime(stack)
     # The first probe runs while Textual loads; the Stack screen shows its answer.
     probing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="first-probe")
     first_status = probing.submit(choice.runtime.status)
-    from crestfall_tui.app import CrestfallApp  # Textual loads only for the studio
+    from crestfall_tui.app import CrestfallApp, check_keymap  # Textual: only for the studio
 
     try:
+        check_keymap(keymap)
         CrestfallApp(stack=stack, runtime=choice.runtime, note=choice.note,
-                     first_status=first_status).run()
+                     first_status=first_status, keymap=keymap).run()
     finally:
         probing.shutdown(wait=False, cancel_futures=True)
     return EXIT_OK

@@ -3,21 +3,48 @@ no section: `sections.py` does."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import HelpPanel
 
 from crestfall_tui.config import StackConfig
+from crestfall_tui.errors import ConfigError
 from crestfall_tui.modals import ConfirmModal
 from crestfall_tui.screens import CrestfallScreen
 from crestfall_tui.sections import SECTIONS, Section, Studio
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
+
+
+def binding_ids() -> set[str]:
+    """The id of every key binding of the studio (app, screens, modals, widgets): what a
+    `[keymap]` entry may name."""
+    found: set[str] = set()
+    classes: list[type[DOMNode]] = [DOMNode]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        if cls.__module__.startswith("crestfall_tui"):
+            found |= {b.id for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
+    return found
+
+
+def check_keymap(keymap: dict[str, str]) -> None:
+    """A ConfigError naming the first keymap entry that names no binding."""
+    known = binding_ids()
+    for binding in keymap:
+        if binding not in known:
+            near = difflib.get_close_matches(binding, known, n=3)
+            hint = f"did you mean {', '.join(near)}?" if near else \
+                f"the ids are {', '.join(sorted(known))}"
+            raise ConfigError(f"keymap.{binding}: no key of the studio has this id; {hint}")
 
 
 def _section_key(section: Section) -> Binding:
@@ -39,9 +66,12 @@ class CrestfallApp(App[None]):
     ]
 
     def __init__(self, stack: StackConfig, runtime: Runtime, note: str = "",
-                 *, first_status: Future[StackStatus] | None = None) -> None:
+                 *, first_status: Future[StackStatus] | None = None,
+                 keymap: dict[str, str] | None = None) -> None:
         super().__init__()
         self.studio = Studio.open(stack, runtime, first_status)
+        if keymap:
+            self.set_keymap(keymap)
         self.note = note
         for section in SECTIONS:
             self.add_mode(section.name, self._opener(section))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,9 @@ class Config:
     """The whole config file."""
 
     stacks: dict[str, StackConfig] = field(default_factory=dict)
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Keys by binding id (`"query.run" = "ctrl+enter"`), over the studio's own; `?` in the
+    studio shows every key in force, remapped ones included."""
 
     def stack(self, name: str) -> StackConfig:
         """The stack called `name`, or a ConfigError listing the ones that exist."""
@@ -158,10 +162,22 @@ class _Invalid(Exception):
 
 
 def _config(data: dict[str, Any]) -> Config:
-    _known_keys(data, {"stacks"}, "")
+    _known_keys(data, {"stacks", "keymap"}, "")
     stacks = _table(data.get("stacks", {}), "stacks")
     return Config(stacks={name: _stack(name, _table(value, f"stacks.{name}"))
-                          for name, value in stacks.items()})
+                          for name, value in stacks.items()},
+                  keymap=_keymap(_table(data.get("keymap", {}), "keymap")))
+
+
+_KEYS = re.compile(r"[a-z0-9_+\-]+(,[a-z0-9_+\-]+)*")
+
+
+def _keymap(data: dict[str, Any]) -> dict[str, str]:
+    for binding, keys in data.items():
+        if not isinstance(keys, str) or not _KEYS.fullmatch(keys.replace(" ", "")):
+            raise _Invalid(f"keymap.{binding}: expected keys such as \"ctrl+r\" or "
+                           f"\"f5,ctrl+r\", got {keys!r}")
+    return {binding: keys.replace(" ", "") for binding, keys in data.items()}
 
 
 def _stack(name: str, data: dict[str, Any]) -> StackConfig:

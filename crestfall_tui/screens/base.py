@@ -16,6 +16,26 @@ from crestfall_tui.modals.confirm import ConfirmModal
 class CrestfallScreen(Screen[None]):
     """A section of the studio. Its workers' errors become notifications, never tracebacks."""
 
+    SECTION = ""
+    """The section's title, heading its help."""
+    ABOUT = ""
+    """What the section is, in a sentence or two, above the keys in its help."""
+
+    @property
+    def HELP(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's name
+        """The help panel's text (`?`): made from the keys in force now, so a key remapped
+        in the config's [keymap] shows as remapped."""
+        keys: dict[str, list[str]] = {}
+        for active in self.active_bindings.values():
+            binding = active.binding
+            text = binding.tooltip or binding.description
+            if text and not binding.system:
+                keys.setdefault(text, []).append(self.app.get_key_display(binding))
+        lines = [f"## {self.SECTION}", self.ABOUT, ""] if self.SECTION else []
+        lines += [f"- **{' / '.join(dict.fromkeys(shown))}** {text}"
+                  for text, shown in keys.items()]
+        return "\n".join(lines)
+
     def commands(self) -> Iterable[SystemCommand]:
         """This section's entries in the command palette (ctrl+p)."""
         return ()

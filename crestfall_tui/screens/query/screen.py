@@ -59,31 +59,9 @@ class QueryScreen(QueryBuffers):
 
     CSS_PATH = "query.tcss"
     AUTO_FOCUS = "#editor"
-    HELP = """\
-## Query
-- **ctrl+space** completes the word at the cursor: relations after FROM/JOIN, columns after
-  `alias.` or `table.`, otherwise keywords, columns of the statement's tables, functions;
-  several candidates open a list at the cursor (up/down, enter or tab, escape)
-- **ctrl+j** runs the statement under the cursor (or the selected text)
-- **f9** runs every statement in the editor
-- **escape** cancels the running statement (the connection stays usable)
-- **ctrl+r** searches the stack's query history and recalls an entry
-- **ctrl+n** runs the following statements as anon, authenticated, service_role or an auth
-  user (by id or email), as PostgREST would: row-level security applies
-- **ctrl+t** switches to manual transactions (and back): statements then join one
-  transaction, **ctrl+o** commits it, **ctrl+b** rolls it back; quitting with it open asks
-- **ctrl+/** comments or uncomments the selected lines
-- **ctrl+f** inserts a snippet; the command palette (ctrl+p) saves one, and opens or saves
-  a .sql file
-- **ctrl+s** writes the current query's whole result to a .csv or .jsonl file (streamed)
-- **ctrl+l** shows the plan (EXPLAIN) as a tree, the most expensive node marked;
-  **ctrl+g** runs EXPLAIN ANALYZE in a transaction that is rolled back (asks first when the
-  statement writes)
-- in the results: **enter** opens the cell in full, **y** copies it, **Y** copies the row
-- **alt+n** opens another buffer (a tab of its own), **alt+w** closes it,
-  **alt+left** / **alt+right** go to the previous / next one
-- **tab** moves between the editor and the results
-"""
+    SECTION = "Query"
+    ABOUT = ("The SQL editor above, each statement's rows streaming into a tab below. "
+             "Transactions run as written; the border says when one is open.")
     BINDINGS = [
         Binding("ctrl+j", "run_current", "Run", tooltip="Run the statement under the cursor",
                 id="query.run", priority=True),

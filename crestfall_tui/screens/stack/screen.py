@@ -27,16 +27,8 @@ class StackScreen(CrestfallScreen):
 
     CSS_PATH = "stack.tcss"
     AUTO_FOCUS = "#services"
-    HELP = """\
-## Stack
-Every service of the stack, probed every few seconds.
-
-- **u** starts what is down and waits until it is healthy
-- **r** restarts the service under the cursor
-- **s** stops the whole stack (the data stays)
-- **D** stops the stack and deletes its volumes (docker runtime; asks first)
-- **v** reveals or hides passwords and keys
-"""
+    SECTION = "Stack"
+    ABOUT = "Every service of the stack, probed every few seconds."
     BINDINGS = [
         Binding("u", "up", "Start", tooltip="Start what is down, wait until healthy",
                 id="stack.up"),

@@ -32,20 +32,9 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     """Browse any relation of any size; edit it from the keyboard."""
 
     CSS_PATH = "tables.tcss"
-    HELP = """\
-## Tables
-- **/** finds a table (enter opens the first match); **S** in the tree shows system schemas
-- **home** / **end**: first / last rows; **g** goes to a primary key; **c** counts exactly
-- **s** sorts by the column (again: descending, again: off); **f** adds a filter, **=** keeps
-  rows like this cell, **F** clears the filters
-- **j** opens the row a foreign key references, **J** the rows that reference this one,
-  **backspace** goes back; **i** shows columns, indexes, constraints, triggers, RLS
-- **enter** edits the cell, **n** NULL, **D** DEFAULT, **o** new row, **O** duplicate,
-  **d** delete; **u** undo, **x** / **X** revert cell / row
-- **w** shows the SQL a commit runs; **ctrl+s** commits it all in one transaction
-- **a** views as a role or auth user (RLS); **E** export, **I** import CSV, **L** action log
-- **z** the whole cell, **y** / **Y** copy the cell / the row
-"""
+    SECTION = "Tables"
+    ABOUT = ("The schema tree on the left, the table's rows on the right. Edits stay pending "
+             "(amber, green, struck through) until ctrl+s commits them in one transaction.")
     BINDINGS = [
         Binding("slash", "search_tree", "Find table", tooltip="Filter the schema tree",
                 id="tables.search"),

@@ -1,0 +1,94 @@
+"""The studio's shell: sections from the registry, the palette, quitting, the keymap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import HelpPanel, TextArea
+
+from crestfall_tui.app import CrestfallApp, binding_ids, check_keymap
+from crestfall_tui.config import load_config
+from crestfall_tui.errors import ConfigError
+from crestfall_tui.screens import CrestfallScreen, QueryScreen, StackScreen, TablesScreen
+from crestfall_tui.sections import SECTIONS
+from tests.helpers import StackUnderTest, run_cli
+from tests.test_query_screen import log_text
+from tests.test_stack_screen import until
+
+
+async def test_every_section_has_its_key_and_palette_entry(stack: StackUnderTest) -> None:
+    """Each registry row gives an F-key that opens its section and a palette entry; the
+    section's own commands are in the palette while it shows."""
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        expected = {"f1": StackScreen, "f2": TablesScreen, "f3": QueryScreen}
+        assert [s.key for s in SECTIONS] == list(expected)
+        for key, screen_class in expected.items():
+            await pilot.press(key)
+            await until(pilot, lambda cls=screen_class: isinstance(app.screen, cls))
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert all(f"Go to {s.title} ({s.key.upper()})" in titles for s in SECTIONS)
+            screen = app.screen
+            assert isinstance(screen, CrestfallScreen)
+            assert [c.title for c in screen.commands()] == [
+                t for t in titles if t.startswith(f"{screen.SECTION}:")]
+
+
+async def test_a_keymap_entry_remaps_a_key_and_help_shows_it(stack: StackUnderTest) -> None:
+    """With `"query.run" = "f5"`, f5 runs the statement, ctrl+j no longer does, and the help
+    (`?`) names f5 for it."""
+    app = CrestfallApp(stack.stack, stack.runtime, keymap={"query.run": "f5"})
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.switch_mode("query")
+        screen = app.screen
+        assert isinstance(screen, QueryScreen)
+        screen.query_one(TextArea).text = "select 7 as seven"
+        await pilot.press("ctrl+j")
+        await pilot.pause(0.3)
+        assert "SELECT 1" not in log_text(app)
+        await pilot.press("f5")
+        await until(pilot, lambda: "SELECT 1" in log_text(app))
+        await app.run_action("toggle_help")  # `?` itself would be typed into the editor
+        await until(pilot, lambda: bool(app.screen.query(HelpPanel)))
+        assert "- **f5** Run the statement under the cursor" in screen.HELP
+        assert "ctrl+j" not in screen.HELP
+
+
+def test_keymap_entries_are_checked(tmp_path: Path) -> None:
+    """A keymap value that is not keys, or an id no key has, is a one-line config error
+    naming the entry (exit 2 from the command line)."""
+    config = tmp_path / "config.toml"
+    config.write_text('[keymap]\n"query.run" = 5\n')
+    with pytest.raises(ConfigError, match=r"keymap\.query\.run: expected keys"):
+        load_config(config)
+    assert "query.run" in binding_ids() and "stack.up" in binding_ids()
+    with pytest.raises(ConfigError, match=r"keymap\.query\.runn: .*did you mean query\.run"):
+        check_keymap({"query.runn": "f5"})
+    config.write_text('[keymap]\n"query.runn" = "f5"\n')
+    done = run_cli("--config", str(config), "--stack", "local")
+    assert done.returncode == 2 and "keymap.query.runn" in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+async def test_quit_asks_about_every_sections_unsaved_work(stack: StackUnderTest) -> None:
+    """Quitting with pending table edits and an open transaction names both, and `n` keeps
+    the studio open; with nothing unsaved it quits at once."""
+    from crestfall_tui.modals import ConfirmModal
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.switch_mode("tables")
+        await app.switch_mode("query")
+        app.studio.table_pending.insert({"v": "x"})
+        [e async for e in app.studio.query_session.run_all("begin")]
+        await app.run_action("quit")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        question = app.screen.question  # type: ignore[attr-defined]
+        assert "Table edits are pending" in question and "A transaction is open" in question
+        await pilot.press("n")
+        assert app.is_running
+        [e async for e in app.studio.query_session.run_all("rollback")]
+        app.studio.table_pending.reset()
+        await app.run_action("quit")
+        await until(pilot, lambda: not app.is_running)
