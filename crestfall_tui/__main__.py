@@ -15,6 +15,7 @@ from crestfall_tui.commands import query as query_twin
 from crestfall_tui.commands import stack as stack_twin
 from crestfall_tui.config import StackConfig, config_named, config_path, load_config
 from crestfall_tui.errors import ConfigError, CrestfallError
+from crestfall_tui.services.databases import remembered_database
 from crestfall_tui.stack import choose_runtime
 
 TWINS: dict[str, HeadlessTwin] = {"query": query_twin, "stack": stack_twin}
@@ -29,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="FILE",
                         help="config file (default: $CRESTFALL_CONFIG, else the platform's "
                              "config dir/crestfall/config.toml)")
+    common.add_argument("--database", metavar="NAME",
+                        help="the database to open (default: for the studio, the last one "
+                             "chosen on this stack; then the stack's `database` setting; "
+                             "then the one its URL names)")
     common.add_argument("--read-only", action="store_true",
                         help="open every database session read-only (as read_only = true "
                              "does): the session logs in as a role that cannot write")
@@ -67,8 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         stack = config.stack(args.stack)
         if args.read_only:
             stack = replace(stack, read_only=True)
+        if args.database:
+            stack = replace(stack, database=args.database)
         if args.command in TWINS:
             return TWINS[args.command].run(args, stack)
+        if not args.database:
+            stack = replace(stack, database=remembered_database(stack.data_path)
+                            or stack.database)
         return run_studio(stack, config.keymap)
     except BrokenPipeError:
         # The reader went away (`| head -1`): stop quietly, as psql does. Python would

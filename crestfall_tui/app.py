@@ -15,10 +15,11 @@ from textual.screen import Screen
 from textual.widgets import HelpPanel
 
 from crestfall_tui.config import StackConfig
-from crestfall_tui.errors import ConfigError
-from crestfall_tui.modals import ConfirmModal
+from crestfall_tui.errors import ConfigError, CrestfallError
+from crestfall_tui.modals import ConfirmModal, PickerModal
 from crestfall_tui.screens import CrestfallScreen
 from crestfall_tui.sections import SECTIONS, Section, Studio
+from crestfall_tui.services.units import size_text
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
 
@@ -59,6 +60,9 @@ class CrestfallApp(App[None]):
     TITLE = "Crestfall"
     BINDINGS = [
         *(_section_key(section) for section in SECTIONS),
+        Binding("f12", "choose_database", "Database",
+                tooltip="Open another database of the stack in Tables and Query",
+                id="app.database"),
         Binding("question_mark", "toggle_help", "Help", tooltip="Show or hide the keys",
                 id="app.help"),
         Binding("q", "quit", "Quit", tooltip="Leave the studio; the stack keeps running",
@@ -81,22 +85,54 @@ class CrestfallApp(App[None]):
         return lambda: section.screen(self.studio)
 
     def on_mount(self) -> None:
+        self.sub_title = f"database {self.studio.database}"
         self.switch_mode(SECTIONS[0].name)
         if self.note:
             self.notify(self.note, title="Runtime", timeout=8)
 
-    def unsaved_work(self) -> list[str]:
-        """What quitting would lose, as every open section says it."""
+    def open_sections(self) -> list[CrestfallScreen]:
+        """The screens of the sections opened so far."""
         found = []
         for section in SECTIONS:
             try:
                 stack = self.get_screen_stack(section.name)
             except KeyError:
                 continue  # never opened
-            for screen in stack:
-                if isinstance(screen, CrestfallScreen):
-                    found += screen.unsaved_work()
+            found += [screen for screen in stack if isinstance(screen, CrestfallScreen)]
         return found
+
+    def unsaved_work(self) -> list[str]:
+        """What quitting (or leaving the database) would lose, as every section says it."""
+        return [line for screen in self.open_sections() for line in screen.unsaved_work()]
+
+    @work(group="database", exclusive=True, exit_on_error=False)
+    async def action_choose_database(self) -> None:
+        """Pick another database of the stack (with its size) for Tables and Query."""
+        try:
+            found = await self.studio.databases()
+        except CrestfallError as error:
+            self.notify(error.message, title=error.title, severity="error", markup=False)
+            return
+        width = max(len(d.name) for d in found) if found else 0
+        choices = [(f"{d.name:<{width}}  {size_text(d.size_bytes):>8}"
+                    + ("  (open)" if d.name == self.studio.database else ""), d.name)
+                   for d in found]
+
+        def matching(search: str) -> list[tuple[str, str]]:
+            return [c for c in choices if search.lower() in c[1].lower()]
+
+        chosen = await self.push_screen_wait(PickerModal("Database", matching))
+        if not chosen or chosen == self.studio.database:
+            return
+        unsaved = self.unsaved_work()
+        if unsaved and not await self.push_screen_wait(ConfirmModal(
+                " ".join(unsaved) + f" Open {chosen} anyway?", "Open")):
+            return
+        await self.studio.switch_database(chosen)
+        self.sub_title = f"database {chosen}"
+        for screen in self.open_sections():
+            screen.database_changed()
+        self.notify(f"Tables and Query now use database {chosen}", timeout=4)
 
     async def action_quit(self) -> None:
         """Quit; when a section has work that would be lost, ask first."""

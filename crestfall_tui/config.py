@@ -71,6 +71,9 @@ class StackConfig:
     ports: Ports = field(default_factory=Ports)
     read_only: bool = False
     """Open every database session read-only: as a login that cannot write."""
+    database: str | None = None
+    """The database the studio and `query` open; default: the one the URL names
+    (`postgres`). The studio remembers the last one chosen (f12)."""
     release_idle_results: int = 15
     """Seconds a half-read query result may hold its transaction (locks, snapshot) while
     nobody scrolls it; then it is released, keeping the rows shown. 0: never."""
@@ -206,6 +209,7 @@ def _stack(name: str, data: dict[str, Any]) -> StackConfig:
         bind=bind,
         ports=_ports(_table(data.get("ports", {}), f"{where}.ports"), f"{where}.ports"),
         read_only=_typed(data, "read_only", bool, where, False),
+        database=_typed(data, "database", str, where, None),
         release_idle_results=_seconds(data, "release_idle_results", where, 15),
         exclude=_services(data.get("exclude", []), f"{where}.exclude"),
         remote=remote,

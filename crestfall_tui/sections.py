@@ -12,6 +12,7 @@ from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.config import StackConfig
 from crestfall_tui.screens import CrestfallScreen, QueryScreen, StackScreen, TablesScreen
 from crestfall_tui.services.action_log import ActionLog
+from crestfall_tui.services.databases import Database, list_databases, remember_database
 from crestfall_tui.services.extensions import Extensions
 from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.query_history import QueryHistory
@@ -31,6 +32,7 @@ class Studio:
     runtime: Runtime
     postgres: PostgresClient
     table_pending: PendingChanges
+    table_session: TableSession
     query_session: QuerySession
     first_status: Future[StackStatus] | None = None
 
@@ -38,9 +40,26 @@ class Studio:
     def open(cls, stack: StackConfig, runtime: Runtime,
              first_status: Future[StackStatus] | None = None) -> Studio:
         postgres = runtime.postgres(read_only=stack.read_only)
-        return cls(stack, runtime, postgres, PendingChanges(),
+        return cls(stack, runtime, postgres, PendingChanges(), TableSession(postgres),
                    QuerySession(postgres, idle_release_s=stack.release_idle_results),
                    first_status)
+
+    @property
+    def database(self) -> str:
+        """The database Tables and Query have open."""
+        return self.postgres.database or "postgres"
+
+    async def databases(self) -> list[Database]:
+        return await list_databases(self.postgres)
+
+    async def switch_database(self, name: str) -> None:
+        """Open `name` in Tables and Query from now on (their sessions reconnect), and next
+        time the studio opens this stack."""
+        self.postgres.database = name
+        self.table_pending.reset()
+        await self.table_session.close()
+        await self.query_session.close()
+        remember_database(self.stack.data_path, name)
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("stack", "f1", "Stack", "Services and health, extensions, connections",
             lambda s: StackScreen(s.runtime, Extensions(s.postgres), s.first_status)),
     Section("tables", "f2", "Tables", "Browse and edit tables",
-            lambda s: TablesScreen(TableSession(s.postgres), s.table_pending,
+            lambda s: TablesScreen(s.table_session, s.table_pending,
                                    ActionLog(s.stack.name, s.stack.data_path))),
     Section("query", "f3", "Query", "SQL editor and streaming results",
             lambda s: QueryScreen(s.query_session, QueryHistory(s.stack.data_path),

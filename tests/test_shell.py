@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,66 @@ async def test_quit_asks_about_every_sections_unsaved_work(stack: StackUnderTest
         app.studio.table_pending.reset()
         await app.run_action("quit")
         await until(pilot, lambda: not app.is_running)
+
+
+@pytest.fixture
+def second_database(stack: StackUnderTest) -> Iterator[str]:
+    """A database `app2` next to `postgres`, with a table, dropped after."""
+    import psycopg
+
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        conn.execute("drop database if exists app2 with (force)")
+        conn.execute("create database app2")
+    with psycopg.connect(stack.conninfo, dbname="app2", autocommit=True) as conn:
+        conn.execute("create table things (id int primary key, name text)")
+        conn.execute("insert into things values (1, 'one'), (2, 'two')")
+    yield "app2"
+    (stack.stack.data_path / "database").unlink(missing_ok=True)  # the studio's choice
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        conn.execute("drop database if exists app2 with (force)")
+
+
+async def test_switch_database_then_browse_edit_and_query(
+        stack: StackUnderTest, second_database: str) -> None:
+    """f12 lists the databases; choosing app2 makes Tables browse and edit it and Query run
+    in it, the header names it, and the choice is remembered for the stack."""
+    import psycopg
+
+    from crestfall_tui.modals import PickerModal
+    from crestfall_tui.services.databases import remembered_database
+    from tests.test_query_screen import current_grid
+    from tests.test_tables_screen import commit, edit_cell, open_table
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, PickerModal))
+        await pilot.press(*"app2", "enter")
+        await until(pilot, lambda: app.studio.database == "app2")
+        assert app.sub_title == "database app2"
+        grid = await open_table(pilot, app, "public.things")
+        assert grid.rows[0] == ("1", "one")
+        await pilot.press("right")
+        await edit_cell(pilot, app, "uno")
+        await commit(pilot, app)
+        await until(pilot, lambda: not app.studio.table_pending)
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, QueryScreen))
+        app.screen.query_one(TextArea).text = "select current_database() as db"
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: "SELECT 1" in log_text(app))
+        assert current_grid(app).rows[0] == ("app2",)
+    with psycopg.connect(stack.conninfo, dbname="app2") as conn:
+        assert conn.execute("select name from things where id = 1").fetchone() == ("uno",)
+    assert remembered_database(stack.stack.data_path) == "app2"
+
+
+def test_query_command_takes_a_database(stack: StackUnderTest, second_database: str) -> None:
+    """`query --database app2` reads app2; a database that does not exist is one line."""
+    done = stack.cli("query", "--database", "app2", "--format", "csv", "-c",
+                     "select current_database() as db, count(*) as n from things")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["db,n", "app2,2"]
+    missing = stack.cli("query", "--database", "nope", "-c", "select 1")
+    assert missing.returncode == 1
+    assert "there is no database 'nope'" in missing.stderr and missing.stderr.count("\n") == 1

@@ -32,10 +32,13 @@ class PostgresClient:
     transaction read-only for good, so no statement can switch read-only off.
     """
 
-    def __init__(self, url: Callable[[], str], *, read_only: bool = False) -> None:
+    def __init__(self, url: Callable[[], str], *, read_only: bool = False,
+                 database: str | None = None) -> None:
         # A callable, so the URL (and its secret) is read when needed, in a worker.
         self._url = url
         self.read_only = read_only
+        self.database = database
+        """The database sessions open; None for the one the URL names."""
         self.reader_role: str | None = None
         """The role a read-only session reads as, when its login may become it."""
 
@@ -46,11 +49,14 @@ class PostgresClient:
 
         url = self._url()
         try:
+            from psycopg.conninfo import make_conninfo
+
+            conninfo = make_conninfo(url, dbname=self.database) if self.database else url
             conn = await psycopg.AsyncConnection.connect(
-                url, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
+                conninfo, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
                 options=READ_ONLY_OPTIONS if self.read_only else "")
         except psycopg.OperationalError as error:
-            raise connection_error(url, error) from None
+            raise connection_error(url, error, self.database) from None
         if self.read_only:
             try:
                 await self._become_reader(conn)
@@ -82,10 +88,13 @@ class PostgresClient:
             yield conn
 
 
-def connection_error(url: str, error: Exception) -> CrestfallError:
+def connection_error(url: str, error: Exception, database: str | None = None) -> CrestfallError:
     """Why a connection failed, in words that lead to the fix."""
     where = urlsplit(url)
     said = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if database and f'database "{database}" does not exist' in said:
+        return CrestfallError(f"there is no database {database!r} on {where.hostname}:"
+                              f"{where.port}", title="Postgres")
     if "password authentication failed" in said:
         return CrestfallError(
             f"Postgres on {where.hostname}:{where.port} refused the password of "

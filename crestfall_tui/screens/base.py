@@ -45,6 +45,9 @@ class CrestfallScreen(Screen[None]):
         transaction, a running import); empty when nothing would."""
         return []
 
+    def database_changed(self) -> None:
+        """The studio opened another database: read what is shown again."""
+
     async def confirm(self, question: str, yes: str = "Yes") -> bool:
         """Ask a yes/no question and wait for the answer; call it from a worker."""
         answer: bool | None = await self.app.push_screen_wait(ConfirmModal(question, yes))

@@ -187,7 +187,7 @@ class Runtime(ABC):
         """A client for the stack's database; read-only logs in as a role that cannot write,
         so the server refuses writes whatever a session sends."""
         return PostgresClient(self.read_only_db_url if read_only else self.db_url,
-                              read_only=read_only)
+                              read_only=read_only, database=self.stack.database)
 
     @abstractmethod
     def connections(self) -> list[Connection]:

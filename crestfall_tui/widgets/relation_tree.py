@@ -9,6 +9,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from crestfall_tui.services.relations import Relation
+from crestfall_tui.services.units import size_text
 
 ICONS = {"table": "▦", "partitioned table": "◫", "view": "◇", "materialized view": "◆",
          "foreign table": "⇄"}
@@ -88,7 +89,7 @@ def _label(relation: Relation) -> Text:
     label = Text(f"{ICONS.get(relation.kind, '?')} {relation.name}")
     if relation.kind not in ("view",):
         rows = "?" if relation.estimated_rows is None else _count(relation.estimated_rows)
-        label.append(f"  ~{rows} · {_size(relation.size_bytes)}", style="dim")
+        label.append(f"  ~{rows} · {size_text(relation.size_bytes)}", style="dim")
     return label
 
 
@@ -97,12 +98,3 @@ def _count(rows: int) -> str:
         if rows >= limit:
             return f"{rows / limit:.1f}{suffix}".replace(".0", "")
     return str(rows)
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1024:
-            return f"{value:.0f} {unit}"
-        value /= 1024
-    return f"{value:.0f} TB"

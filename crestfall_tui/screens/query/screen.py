@@ -196,6 +196,10 @@ class QueryScreen(QueryBuffers):
         """Connect while the user types, so the first run starts at once."""
         await self.session.warm_up()
 
+    def database_changed(self) -> None:
+        self._catalog = None  # completion reads the new database's catalog
+        self._events = None  # the session's connection, and its results, are closed
+
     async def on_unmount(self) -> None:
         await self._close_events()
         await self.session.close()

@@ -126,6 +126,12 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     async def on_unmount(self) -> None:
         await self.session.close()
 
+    def database_changed(self) -> None:
+        self.view = None
+        self.history.clear()
+        self.grid.start([])
+        self.load_tree()
+
     @work(group="tree", exit_on_error=False)
     async def load_tree(self) -> None:
         self.query_one(RelationTree).load(await self.session.relations())
