@@ -159,5 +159,7 @@ class CrestfallApp(App[None]):
             yield SystemCommand(f"Go to {section.title} ({section.key.upper()})",
                                 section.description,
                                 lambda name=section.name: self.switch_mode(name))
+        yield SystemCommand(f"Database: open another (F12; now {self.studio.database})",
+                            "Tables and Query follow it", self.action_choose_database)
         if isinstance(screen, CrestfallScreen):
             yield from screen.commands()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -241,15 +242,24 @@ class DockerRuntime(Runtime):
         raw: bytes = container.logs(tail=lines, timestamps=True, since=since)
         return raw.decode(errors="replace").splitlines()[-lines:]
 
-    def follow_logs(self, service: str, since: datetime | None = None) -> Iterator[str]:
-        """Log lines as the service writes them; close the iterator to stop following."""
+    def follow_logs(self, service: str,
+                    stop: threading.Event | None = None) -> Iterator[str]:
+        """Log lines as the service writes them; setting `stop` (or closing the iterator)
+        closes the engine's stream."""
         with engine_failure("following logs"):
             container = self.container(service)
             if container is None:
                 raise ServiceError(service, f"{service} has no container")
             stream = container.logs(stream=True, follow=True, timestamps=True,
-                                    since=since or datetime.now(UTC))
-        return lines_of(stream, "following logs")
+                                    since=datetime.now(UTC))
+        if stop is not None:
+            def close_when_stopped() -> None:
+                stop.wait()
+                stream.close()
+
+            threading.Thread(target=close_when_stopped, daemon=True,
+                             name=f"follow-{service}").start()
+        return lines_of(stream, "following logs", stop)
 
     def db_url(self) -> str:
         return (f"postgresql://postgres:{self.secrets.postgres_password}@{self._url_host}:"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -94,16 +95,23 @@ def is_engine_failure(error: BaseException) -> bool:
     return isinstance(error, DockerException | RequestException)
 
 
-def lines_of(stream: Iterator[bytes], doing: str) -> Iterator[str]:
-    """A followed log stream as lines; the engine going away ends it with an EngineError."""
+def lines_of(stream: Iterator[bytes], doing: str,
+             stop: threading.Event | None = None) -> Iterator[str]:
+    """A followed log stream as lines; the engine going away ends it with an EngineError,
+    `stop` (which closes the stream) ends it quietly."""
     pending = b""
     try:
         with engine_failure(doing):
-            for chunk in stream:
-                pending += chunk
-                *complete, pending = pending.split(b"\n")
-                for line in complete:
-                    yield line.decode(errors="replace")
+            try:
+                for chunk in stream:
+                    pending += chunk
+                    *complete, pending = pending.split(b"\n")
+                    for line in complete:
+                        yield line.decode(errors="replace")
+            except Exception:
+                if stop is not None and stop.is_set():
+                    return
+                raise
     finally:
         close = getattr(stream, "close", None)
         if close is not None:

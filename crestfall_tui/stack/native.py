@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError, ServiceError
+from crestfall_tui.stack.log_files import follow_files
 from crestfall_tui.stack.model import (
     Connection,
     Progress,
@@ -147,6 +150,16 @@ class NativeRuntime(Runtime):
 
     def logs(self, service: str, lines: int = 50) -> list[str]:
         return self.service(service).log_lines(lines)
+
+    def follow_logs(self, service: str,
+                    stop: threading.Event | None = None) -> Iterator[str]:
+        """What the service writes to its log files (Postgres: its jsonlog, a new file each
+        day) from now on."""
+        target = self.service(service)
+        reason = target.missing()
+        if reason:
+            raise ServiceError(service, f"{service} has no logs: {reason}")
+        return follow_files(target.log_files, target.format_log_line, stop)
 
     def db_url(self) -> str:
         return self.db.url()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from crestfall_tui.clients.probes import Probe, probe_postgres, probe_postgrest, probe_typesense
@@ -56,7 +58,17 @@ class RemoteRuntime(Runtime):
         raise self._not_ours("restarted")
 
     def logs(self, service: str, lines: int = 50) -> list[str]:
-        raise self._not_ours("read for logs")
+        raise self._no_logs(service)
+
+    def follow_logs(self, service: str,
+                    stop: threading.Event | None = None) -> Iterator[str]:
+        raise self._no_logs(service)
+
+    def _no_logs(self, service: str) -> CrestfallError:
+        return CrestfallError(
+            f"stack '{self.stack.name}' is remote: {service}'s logs are on its own hosts, "
+            "which crestfall-tui does not reach (it only connects to the services)",
+            title="Remote stack")
 
     def db_url(self) -> str:
         return self.endpoints.db_url

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -165,6 +166,12 @@ class Runtime(ABC):
     @abstractmethod
     def logs(self, service: str, lines: int = 50) -> list[str]:
         """The last lines a service logged."""
+
+    @abstractmethod
+    def follow_logs(self, service: str,
+                    stop: threading.Event | None = None) -> Iterator[str]:
+        """The lines a service logs from now on, as it writes them, until `stop` is set or
+        the iterator is closed. Blocking: run it in a thread."""
 
     @abstractmethod
     def db_url(self) -> str:
