@@ -110,3 +110,20 @@ async def test_read_only_session_refuses_writes(stack: StackUnderTest) -> None:
         assert caught.value.sqlstate == "25006"
     finally:
         await session.close()
+
+
+async def test_a_query_run_takes_batches_and_closes(session: QuerySession) -> None:
+    """QueryRun hands out a statement's events a few batches at a time; starting the next
+    statement closes the result before it (its transaction ends)."""
+    from crestfall_tui.services.query_run import QueryRun
+
+    run = QueryRun(session)
+    await run.start(split_statements("select g from generate_series(1, 5000) g")[0])
+    first = [e async for e in run.take(2)]
+    assert isinstance(first[0], ResultStarted) and len(first) == 3
+    assert run.reading and session.holds_result and run.idle_for() < 5
+    await run.start(split_statements("select 1")[0])
+    assert not session.holds_result
+    rest = [e async for e in run.take(None)]
+    assert rest[-1].status == "SELECT 1"  # type: ignore[union-attr]
+    assert not run.reading

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import Footer, Header, RichLog, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Footer, Header, RichLog, Static, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
 from crestfall_tui.modals.cell import on_cell_action
@@ -27,9 +27,9 @@ from crestfall_tui.services.completion import Catalog, complete, load_catalog, w
 from crestfall_tui.services.explain import explain
 from crestfall_tui.services.export import export_result
 from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
+from crestfall_tui.services.query_run import QueryRun
 from crestfall_tui.services.query_session import (
     QueryError,
-    QueryEvent,
     QuerySession,
     ResultStarted,
     RowBatch,
@@ -46,6 +46,7 @@ from crestfall_tui.services.sql_text import (
 )
 from crestfall_tui.widgets.completion_menu import CompletionMenu
 from crestfall_tui.widgets.result_grid import ResultGrid
+from crestfall_tui.widgets.result_tabs import ResultTabs
 from crestfall_tui.widgets.sql_editor import SqlEditor
 
 FIRST_BATCHES = 3
@@ -113,9 +114,7 @@ class QueryScreen(QueryBuffers):
                  snippets: Snippets) -> None:
         super().__init__(history, snippets)
         self.session = session
-        self._events: AsyncIterator[QueryEvent] | None = None
-        self._lock = asyncio.Lock()
-        self._tabs = 0
+        self.run = QueryRun(session)
         self._mark_timer: Timer | None = None
         self._catalog: Catalog | None = None
         """Relations, columns and functions for completion; dropped after DDL."""
@@ -126,8 +125,6 @@ class QueryScreen(QueryBuffers):
         self._watched = 0.0
         self._lost = False
         """The connection was lost with a transaction open (shown until the next run)."""
-        self._pulled = 0.0
-        """When rows were last taken from the current result."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -135,7 +132,7 @@ class QueryScreen(QueryBuffers):
             yield self.buffer_tabs()
             yield SqlEditor(id="editor")
             yield Static("ready", id="query-status")
-            with TabbedContent(id="results"), TabPane("Result", id="result-0"):
+            with ResultTabs(id="results"), TabPane("Result", id="result-0"):
                 yield ResultGrid()
             yield RichLog(id="query-log", markup=False, wrap=True, max_lines=500)
         yield CompletionMenu(id="completions")
@@ -198,10 +195,10 @@ class QueryScreen(QueryBuffers):
 
     def database_changed(self) -> None:
         self._catalog = None  # completion reads the new database's catalog
-        self._events = None  # the session's connection, and its results, are closed
+        self.run.forget()  # the session's connection, and its result, are closed
 
     async def on_unmount(self) -> None:
-        await self._close_events()
+        await self.run.close()
         await self.session.close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -251,7 +248,7 @@ class QueryScreen(QueryBuffers):
     async def end_transaction(self, how: str) -> None:
         """Commit or roll back; a connection lost meanwhile is said, never a traceback."""
         try:
-            async with self._lock:
+            async with self.run.lock:
                 await (self.session.commit() if how == "commit" else self.session.rollback())
             self.query_one(RichLog).write(how.upper())
         finally:
@@ -286,7 +283,7 @@ class QueryScreen(QueryBuffers):
     @work(exclusive=True, group="complete", exit_on_error=False)
     async def show_completions(self, before: str, statement: str) -> None:
         if self._catalog is None:
-            async with self._lock:
+            async with self.run.lock:
                 self._catalog = await load_catalog(await self.session.connection())
         candidates = complete(before, statement, self._catalog)
         partial = word_at(before).rpartition(".")[2]
@@ -363,7 +360,7 @@ class QueryScreen(QueryBuffers):
     @work(exclusive=True, group="query", exit_on_error=False)
     async def export(self, statement: Statement, path: Path) -> None:
         """Stream the result into the file, showing bytes (and rows) as they are written."""
-        await self._close_events()
+        await self.run.close()
         self.running = True
         self._started = time.monotonic()
 
@@ -396,7 +393,7 @@ class QueryScreen(QueryBuffers):
 
     @work(exclusive=True, group="query", exit_on_error=False)
     async def show_plan(self, statement: Statement, *, analyze: bool) -> None:
-        await self._close_events()
+        await self.run.close()
         try:
             root = await explain(self.session, statement, analyze=analyze)
         except QueryError as error:
@@ -430,29 +427,27 @@ class QueryScreen(QueryBuffers):
     @work(exclusive=True, group="query", exit_on_error=False)
     async def run_statements(self, statements: list[Statement]) -> None:
         """Run the statements in order; the last one's rows stay in the grid."""
-        await self._close_events()
+        await self.run.close()
         log = self.query_one(RichLog)
         self._lost = False
         self.running = True
         self._started = time.monotonic()
         try:
-            await self.query_one(TabbedContent).clear_panes()
-            self._tabs = 0
+            await self.query_one(ResultTabs).reset()
             for index, statement in enumerate(statements):
-                async with self._lock:
-                    self._events = self.session.run(statement)
-                    self._grid = None
+                self._grid = None
+                await self.run.start(statement)
                 if index == len(statements) - 1:
                     await self._pull(FIRST_BATCHES)
                 else:
                     # One connection runs one statement at a time: earlier results keep
                     # their first rows, and the next statement starts.
                     await self._pull(EARLIER_BATCHES)
-                    if self._events is not None and self._grid is not None:
+                    if self.run.reading and self._grid is not None:
                         self._grid.finish()
                         log.write(f"showing the first {self._grid.row_count} rows of "
                                   f"statement {index + 1}; run it alone to page through all")
-                    await self._close_events()
+                    await self.run.close()
         except QueryError as error:
             self._show_error(error)
             self.history.add(HistoryEntry.now(error.statement.text,
@@ -481,54 +476,30 @@ class QueryScreen(QueryBuffers):
             self._show_error(error)
 
     async def _pull(self, batches: int | None) -> None:
-        """Take events of the current statement until `batches` batches arrived (all when
+        """Show the current statement's events until `batches` batches arrived (all when
         None) or it is done."""
-        self._pulled = time.monotonic()
-        async with self._lock:
-            taken = 0
-            while self._events is not None and (batches is None or taken < batches):
-                try:
-                    event = await anext(self._events)
-                except StopAsyncIteration:
-                    self._events = None
-                    break
-                if isinstance(event, ResultStarted):
-                    self._grid = await self._new_result_tab(event.statement)
-                    self._grid.start([c.name for c in event.columns],
-                                     [c.type_name for c in event.columns])
-                elif isinstance(event, RowBatch) and self._grid is not None:
-                    self._grid.add_rows(event.rows)
-                    taken += 1
-                    if taken == 1:
-                        await asyncio.sleep(0)  # let the first rows paint before the next
-                elif isinstance(event, StatementDone):
-                    if event.statement.kind in ("CREATE", "ALTER", "DROP"):
-                        self._catalog = None  # completion reads the catalog again
-                    if self._grid is not None:
-                        self._grid.finish()
-                    self.history.add(HistoryEntry.now(event.statement.text, event.elapsed_s,
-                                                      event.rowcount))
-                    self._status = f"{event.status} in {event.elapsed_s:.3f}s"
-                    self.query_one(RichLog).write(f"{event.status}  ({event.elapsed_s:.3f}s)")
-            if self._events is not None and self._grid is not None:
-                self._status = f"{self._grid.row_count} rows so far; scroll for more"
-            self._pulled = time.monotonic()
-
-    async def _new_result_tab(self, statement: Statement) -> ResultGrid:
-        """A tab for one statement's rows, made the active one."""
-        self._tabs += 1
-        tabs = self.query_one(TabbedContent)
-        grid = ResultGrid()
-        title = f"{self._tabs}: {' '.join(statement.text.split())[:24]}"
-        await tabs.add_pane(TabPane(title, grid, id=f"result-{self._tabs}"))
-        tabs.active = f"result-{self._tabs}"
-        return grid
-
-    async def _close_events(self) -> None:
-        async with self._lock:
-            if self._events is not None:
-                await self._events.aclose()  # type: ignore[attr-defined]
-                self._events = None
+        first = True
+        async for event in self.run.take(batches):
+            if isinstance(event, ResultStarted):
+                self._grid = await self.query_one(ResultTabs).open(event.statement.text)
+                self._grid.start([c.name for c in event.columns],
+                                 [c.type_name for c in event.columns])
+            elif isinstance(event, RowBatch) and self._grid is not None:
+                self._grid.add_rows(event.rows)
+                if first:
+                    first = False
+                    await asyncio.sleep(0)  # let the first rows paint before the next
+            elif isinstance(event, StatementDone):
+                if event.statement.kind in ("CREATE", "ALTER", "DROP"):
+                    self._catalog = None  # completion reads the catalog again
+                if self._grid is not None:
+                    self._grid.finish()
+                self.history.add(HistoryEntry.now(event.statement.text, event.elapsed_s,
+                                                  event.rowcount))
+                self._status = f"{event.status} in {event.elapsed_s:.3f}s"
+                self.query_one(RichLog).write(f"{event.status}  ({event.elapsed_s:.3f}s)")
+        if self.run.reading and self._grid is not None:
+            self._status = f"{self._grid.row_count} rows so far; scroll for more"
 
     def _show_error(self, error: QueryError) -> None:
         log = self.query_one(RichLog)
@@ -547,7 +518,7 @@ class QueryScreen(QueryBuffers):
                                          _location(editor.text, end))
 
     def _tick(self) -> None:
-        if not self.running and not self._lock.locked():
+        if not self.running and not self.run.lock.locked():
             self._watch_session()
         status = self.query_one("#query-status", Static)
         if self.running and self._status.startswith("exporting"):
@@ -575,17 +546,17 @@ class QueryScreen(QueryBuffers):
                     self.show_error("Connection lost", "the connection to Postgres was lost: "
                                     "the server rolled back the open transaction; nothing of "
                                     "it was committed")
-                self._events = None
+                self.run.forget()
                 self._show_mode()
         idle = self.session.idle_release_s
-        if self.session.holds_result and idle and now - self._pulled > idle:
+        if self.session.holds_result and idle and self.run.idle_for() > idle:
             self.release_result()
 
     @work(exclusive=True, group="query", exit_on_error=False)
     async def release_result(self) -> None:
         """End a half-read result's own transaction; the rows shown stay."""
         grid = self._grid
-        await self._close_events()
+        await self.run.close()
         shown = grid.row_count if grid is not None else 0
         if grid is not None:
             grid.finish()

@@ -1,0 +1,67 @@
+"""The statement whose result the Query screen is reading: its event stream, taken a few
+batches at a time by one reader at a time, and how long it has been left unread. No
+Textual here."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+
+from crestfall_tui.services.query_session import QueryEvent, QuerySession, RowBatch
+from crestfall_tui.services.sql_text import Statement
+
+
+class QueryRun:
+    """One statement at a time on the session's connection."""
+
+    def __init__(self, session: QuerySession) -> None:
+        self.session = session
+        self.lock = asyncio.Lock()
+        """Held by whoever uses the session's connection: a reader of the result, the
+        completion catalog, a commit."""
+        self._events: AsyncGenerator[QueryEvent, None] | None = None
+        self._read_at = 0.0
+
+    @property
+    def reading(self) -> bool:
+        """Whether a result is still being read (rows wait on the server)."""
+        return self._events is not None
+
+    def idle_for(self) -> float:
+        """Seconds since rows were last taken from the current result."""
+        return time.monotonic() - self._read_at
+
+    async def start(self, statement: Statement) -> None:
+        """Run `statement` next (the result before it is closed)."""
+        await self.close()
+        async with self.lock:
+            self._events = self.session.run(statement)
+            self._read_at = time.monotonic()
+
+    async def take(self, batches: int | None) -> AsyncIterator[QueryEvent]:
+        """The current statement's events until `batches` batches of rows came (all of
+        them when None) or it ended."""
+        async with self.lock:
+            self._read_at = time.monotonic()
+            taken = 0
+            while self._events is not None and (batches is None or taken < batches):
+                try:
+                    event = await anext(self._events)
+                except StopAsyncIteration:
+                    self._events = None
+                    break
+                taken += isinstance(event, RowBatch)
+                yield event
+            self._read_at = time.monotonic()
+
+    async def close(self) -> None:
+        """Stop reading the current result; its transaction, if it had one, ends."""
+        async with self.lock:
+            if self._events is not None:
+                events, self._events = self._events, None
+                await events.aclose()
+
+    def forget(self) -> None:
+        """The connection is gone, and the result with it."""
+        self._events = None
