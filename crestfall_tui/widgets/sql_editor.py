@@ -1,18 +1,29 @@
 """The SQL editor: Textual's TextArea with SQL highlighting, a new line that keeps the
-indentation of the one before it, and the lines of the statement under the cursor marked in
-the gutter."""
+indentation of the one before it, line comments toggled, and the statement under the cursor
+marked in the gutter and named in the title."""
 
 from __future__ import annotations
 
 from rich.segment import Segment
-from textual import events
+from textual import events, on
+from textual.binding import Binding
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import TextArea
+
+from crestfall_tui.services.sql_text import split_statements, statement_at, toggle_comment
+
+MARK_DELAY = 0.2
+"""Parsing the buffer on every key would lag on long scripts: mark after a pause."""
 
 
 class SqlEditor(TextArea):
     """A TextArea for SQL; enter keeps the current line's indentation."""
 
+    BINDINGS = [
+        Binding("ctrl+slash,ctrl+underscore", "toggle_comment", "Comment", show=False,
+                tooltip="Comment or uncomment the selected lines", id="query.comment"),
+    ]
     COMPONENT_CLASSES = TextArea.COMPONENT_CLASSES | {"sql-editor--statement"}
     DEFAULT_CSS = """
     SqlEditor > .sql-editor--statement { background: $accent 60%; color: $text; }
@@ -23,6 +34,40 @@ class SqlEditor(TextArea):
                          tab_behavior="focus")
         self.statement_lines: tuple[int, int] | None = None
         """The first and last line (0-based) of the statement under the cursor."""
+        self._mark_timer: Timer | None = None
+
+    def on_mount(self) -> None:
+        self.border_title = "SQL"
+
+    @on(TextArea.SelectionChanged)
+    def _cursor_moved(self) -> None:
+        if self._mark_timer is not None:
+            self._mark_timer.stop()
+        self._mark_timer = self.set_timer(MARK_DELAY, self.mark_current_statement)
+
+    def mark_current_statement(self) -> None:
+        """Mark the statement under the cursor and name it, and its lines, in the title."""
+        row, column = self.cursor_location
+        offset = sum(len(line) + 1 for line in self.text.split("\n")[:row]) + column
+        statements = split_statements(self.text)
+        current = statement_at(self.text, offset)
+        if current is None:
+            self.border_title = "SQL"
+            self.mark_statement(None)
+            return
+        first = self.text.count("\n", 0, current.start) + 1
+        last = self.text.count("\n", 0, current.end) + 1
+        self.mark_statement((first - 1, last - 1))
+        lines = f"line {first}" if first == last else f"lines {first}-{last}"
+        self.border_title = (f"SQL · statement {statements.index(current) + 1} of "
+                             f"{len(statements)}, {lines}")
+
+    def action_toggle_comment(self) -> None:
+        """Comment the selected lines out, or back in."""
+        start, end = sorted((self.selection.start, self.selection.end))
+        first, last = start[0], end[0]
+        lines = self.text.split("\n")[first:last + 1]
+        self.replace("\n".join(toggle_comment(lines)), (first, 0), (last, len(lines[-1])))
 
     def mark_statement(self, lines: tuple[int, int] | None) -> None:
         """Mark these lines' numbers (None: no statement under the cursor)."""

@@ -14,7 +14,6 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.timer import Timer
 from textual.widgets import Footer, Header, RichLog, Static, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
@@ -42,7 +41,6 @@ from crestfall_tui.services.sql_text import (
     confirmation_reason,
     split_statements,
     statement_at,
-    toggle_comment,
 )
 from crestfall_tui.widgets.completion_menu import CompletionMenu
 from crestfall_tui.widgets.result_grid import ResultGrid
@@ -75,8 +73,6 @@ class QueryScreen(QueryBuffers):
                 id="query.cancel"),
         Binding("ctrl+r", "history", "History", tooltip="Search past queries and recall one",
                 id="query.history"),
-        Binding("ctrl+slash,ctrl+underscore", "toggle_comment", "Comment", show=False,
-                tooltip="Comment or uncomment the selected lines", id="query.comment"),
         Binding("ctrl+s", "export", "Export",
                 tooltip="Write the query's whole result to a .csv or .jsonl file",
                 id="query.export"),
@@ -115,7 +111,6 @@ class QueryScreen(QueryBuffers):
         super().__init__(history, snippets)
         self.session = session
         self.run = QueryRun(session)
-        self._mark_timer: Timer | None = None
         self._catalog: Catalog | None = None
         """Relations, columns and functions for completion; dropped after DDL."""
         self._grid: ResultGrid | None = None
@@ -141,26 +136,6 @@ class QueryScreen(QueryBuffers):
     @on(TextArea.SelectionChanged, "#editor")
     def cursor_moved(self) -> None:
         self.narrow_completions()
-        # Parsing the buffer on every key would lag on long scripts; mark after a pause.
-        if self._mark_timer is not None:
-            self._mark_timer.stop()
-        self._mark_timer = self.set_timer(0.2, self._mark_statement)
-
-    def _mark_statement(self) -> None:
-        """Name the statement under the cursor, and its lines, in the editor's title."""
-        editor = self.query_one(TextArea)
-        statements = split_statements(editor.text)
-        current = statement_at(editor.text, _offset(editor.text, editor.cursor_location))
-        if current is None:
-            editor.border_title = "SQL"
-            self.query_one(SqlEditor).mark_statement(None)
-            return
-        number = statements.index(current) + 1
-        first = editor.text.count("\n", 0, current.start) + 1
-        last = editor.text.count("\n", 0, current.end) + 1
-        self.query_one(SqlEditor).mark_statement((first - 1, last - 1))
-        lines = f"line {first}" if first == last else f"lines {first}-{last}"
-        editor.border_title = f"SQL · statement {number} of {len(statements)}, {lines}"
 
     def commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Query: open a .sql file", "Load a file into the editor",
@@ -182,7 +157,6 @@ class QueryScreen(QueryBuffers):
         return []
 
     def on_mount(self) -> None:
-        self.query_one("#editor").border_title = "SQL"
         self._show_mode()
         self.query_one("#results").border_title = "Results"
         self.set_interval(0.1, self._tick)
@@ -335,14 +309,6 @@ class QueryScreen(QueryBuffers):
         result = editor.replace(chosen, (row, column - len(partial)), (row, column))
         editor.move_cursor(result.end_location)
         editor.focus()
-
-    def action_toggle_comment(self) -> None:
-        editor = self.query_one(TextArea)
-        start, end = sorted((editor.selection.start, editor.selection.end))
-        first, last = start[0], end[0]
-        lines = editor.text.split("\n")[first:last + 1]
-        editor.replace("\n".join(toggle_comment(lines)), (first, 0),
-                       (last, len(lines[-1])))
 
     def action_export(self) -> None:
         statement = self._current_statement()
