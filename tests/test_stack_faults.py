@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.helpers import StackUnderTest, make_stack, run_cli
@@ -156,3 +157,32 @@ def test_a_server_that_cannot_start_says_why(made: StackUnderTest) -> None:
     finally:
         os.chown(logs, owner.st_uid, owner.st_gid)
         logs.chmod(0o700)
+
+
+def test_lost_secrets_can_be_reset_and_the_database_opens_again(made: StackUnderTest) -> None:
+    """Without secrets.json, `stack reset-secrets --yes` (stack down) sets new passwords in
+    single-user mode and writes new secrets: `up` and a query work again, the data is
+    still there, read-only too; a second reset refuses (the secrets exist)."""
+    secrets = made.stack.data_path / "secrets.json"
+    kept = secrets.read_bytes()
+    made.runtime.up()
+    with psycopg.connect(made.conninfo, autocommit=True) as conn:
+        conn.execute("create table if not exists survives_reset (v int)")
+    made.runtime.down()
+    secrets.unlink()
+    try:
+        assert made.cli("stack", "reset-secrets").returncode == 2  # asks for --yes
+        done = made.cli("stack", "reset-secrets", "--yes")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(secrets.read_text())["postgres_password"] != json.loads(kept)[
+            "postgres_password"]
+        assert secrets.stat().st_mode & 0o777 == 0o600
+        assert made.cli("stack", "up").returncode == 0
+        query = made.cli("query", "-c", "select count(*) from survives_reset")
+        assert query.returncode == 0, query.stderr
+        read_only = made.cli("query", "--read-only", "-c", "select 1")
+        assert read_only.returncode == 0, read_only.stderr
+        again = made.cli("stack", "reset-secrets", "--yes")
+        assert again.returncode == 1 and "nothing to reset" in again.stderr
+    finally:
+        made.runtime.down()

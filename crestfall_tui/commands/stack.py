@@ -20,7 +20,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     for name, text in (("up", "start what is not running and wait until healthy"),
                        ("down", "stop every service; the data stays"),
                        ("status", "probe every service (exit 1 unless all installed are healthy)"),
-                       ("restart", "stop and start one service")):
+                       ("restart", "stop and start one service"),
+                       ("reset-secrets", "new passwords for a database whose secrets.json "
+                                         "is lost (native, stack down; needs --yes)")):
         action = actions.add_parser(name, help=text, parents=[common])
         if name == "restart":
             action.add_argument("service", choices=("db", "rest", "search"))
@@ -32,8 +34,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         if name == "down":
             action.add_argument("--volumes", action="store_true",
                                 help="also delete the stack's volumes (docker; needs --yes)")
+        if name in ("down", "reset-secrets"):
             action.add_argument("--yes", action="store_true",
-                                help="confirm --volumes: the data is deleted")
+                                help="confirm: --volumes deletes the data; reset-secrets "
+                                     "changes every login's password and key")
         action.add_argument("--json", action="store_true", help="print the status as JSON")
         action.add_argument("--show-secrets", action="store_true",
                             help="print passwords and keys instead of ***")
@@ -53,7 +57,14 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
         if not quiet:
             print(f"{step.service:<7} {step.message}", file=sys.stderr, flush=True)
 
-    if args.action == "up":
+    if args.action == "reset-secrets":
+        if not args.yes:
+            print("crestfall-tui: reset-secrets gives every login role a new password and "
+                  "signs new API keys; add --yes to confirm", file=sys.stderr)
+            return EXIT_USAGE
+        runtime.reset_secrets(show)
+        status = runtime.status()
+    elif args.action == "up":
         status = runtime.up(show, exclude=frozenset(args.exclude))
     elif args.action == "down":
         if args.volumes and not args.yes:
@@ -69,8 +80,8 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
         print(json.dumps(status.to_json(reveal=args.show_secrets), indent=2))
     else:
         print(format_status(status, reveal=args.show_secrets))
-    if args.action == "down":
-        return 0
+    if args.action in ("down", "reset-secrets"):
+        return EXIT_OK
     return EXIT_OK if status.healthy else EXIT_FAILURE
 
 

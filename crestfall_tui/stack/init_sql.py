@@ -17,7 +17,7 @@ from crestfall_tui.errors import ServiceError
 from crestfall_tui.queries import query
 from crestfall_tui.resources import init_sql_files
 from crestfall_tui.stack.model import Progress, ProgressCallback, ServiceState
-from crestfall_tui.stack.secrets import StackSecrets
+from crestfall_tui.stack.secrets import StackSecrets, login_passwords
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,8 @@ def _set_login_passwords(conn: psycopg.Connection[tuple[object, ...]],
     The password is sent as a SCRAM verifier computed by libpq on this side, so its plain
     text never reaches the server or its (audited) statement log.
     """
-    wanted = {"authenticator": secrets.authenticator_password,
-              "supabase_auth_admin": secrets.postgres_password,
-              "crestfall_readonly": secrets.readonly_password}
-    for role, password in wanted.items():
-        if password is None:
+    for role, password in login_passwords(secrets).items():
+        if password is None or role == "postgres":  # the superuser's is set by initdb
             continue
         row = conn.execute(query("role_password_missing"), {"role": role}).fetchone()
         if row and row[0]:

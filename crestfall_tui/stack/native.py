@@ -25,7 +25,14 @@ from crestfall_tui.stack.native_search import NativeTypesense
 from crestfall_tui.stack.native_service import NativeService
 from crestfall_tui.stack.processes import port_in_use, wait_for
 from crestfall_tui.stack.runtime import Runtime, locked, record_runtime
-from crestfall_tui.stack.secrets import StackSecrets
+from crestfall_tui.stack.secrets import (
+    SECRETS_FILE,
+    StackSecrets,
+    create_secrets,
+    load_secrets,
+    login_passwords,
+    scram_verifier,
+)
 
 LOG_LINES_ON_FAILURE = 15
 
@@ -119,6 +126,27 @@ class NativeRuntime(Runtime):
             raise
         record_runtime(self.stack, self.name)
         return self.status()
+
+    @locked("stack reset-secrets")
+    def reset_secrets(self, progress: ProgressCallback = no_progress) -> None:
+        if load_secrets(self.stack.data_path) is not None:
+            raise CrestfallError(f"{self.stack.data_path / SECRETS_FILE} exists: nothing to "
+                                 "reset (crestfall-tui never replaces working secrets)",
+                                 title="Secrets")
+        if self.existing_database() is None:
+            raise CrestfallError(f"stack '{self.stack.name}' has no database yet: `stack up` "
+                                 "creates it together with its secrets", title="Secrets")
+        if self.db.pid() is not None:
+            raise CrestfallError("the database is running: stop the stack first "
+                                 "(`crestfall-tui stack down`)", title="Secrets")
+        fresh = StackSecrets.generate()
+        progress(Progress("db", ServiceState.DOWN, "setting new passwords (single-user mode)"))
+        self.db.set_passwords({role: scram_verifier(password)
+                               for role, password in login_passwords(fresh).items()
+                               if password is not None})
+        create_secrets(self.stack.data_path, fresh)
+        progress(Progress("db", ServiceState.DOWN, f"new secrets in {SECRETS_FILE}; "
+                          "clients need the new keys (`stack status --show-secrets`)"))
 
     @locked("stack down")
     def down(self, progress: ProgressCallback = no_progress,

@@ -182,6 +182,26 @@ class NativePostgres(NativeService):
         if done.returncode != 0 and self.pid() is not None:
             raise ServiceError(self.name, self._failure("pg_ctl stop failed", done))
 
+    def set_passwords(self, verifiers: dict[str, str]) -> None:
+        """Set login roles' passwords (SCRAM verifiers) with the server stopped, through
+        single-user mode: the way in when no password that opens the database is known."""
+        from psycopg import sql
+
+        # One statement a line: single-user mode ends each at its newline.
+        statement = sql.SQL("DO $body$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = {}) "
+                            "THEN ALTER ROLE {} PASSWORD {}; END IF; END $body$;")
+        lines = [statement.format(sql.Literal(role), sql.Identifier(role),
+                                  sql.Literal(verifier)).as_string(None)
+                 for role, verifier in verifiers.items()]
+        done = ServiceUser.for_postgres().run(
+            [str(self._bindir() / "postgres"), "--single", "-D", str(self.pgdata), DATABASE],
+            timeout=120, given="\n".join(lines) + "\n")
+        refused = [line for line in done.stderr.splitlines() if "ERROR" in line
+                   or "FATAL" in line]
+        if done.returncode != 0 or refused:
+            raise ServiceError(self.name, "\n".join(
+                ["setting the passwords in single-user mode failed:", *refused[-5:]]))
+
     def log_files(self) -> list[Path]:
         return [self.startup_log, *sorted(self.log_dir.glob("*.json"))]
 

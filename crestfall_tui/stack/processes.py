@@ -172,15 +172,18 @@ class ServiceUser:
             os.chown(directory, -1, self.gid)
             os.chmod(directory, 0o710)
 
-    def run(self, args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
-        """Run a command as this user and capture its output."""
+    def run(self, args: Sequence[str], timeout: float,
+            given: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run a command as this user (`given` on its standard input) and capture its
+        output."""
         return subprocess.run(
             list(args),
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
-            stdin=subprocess.DEVNULL,
+            input=given,
+            stdin=subprocess.DEVNULL if given is None else None,
             user=None if self.is_me else self.uid,
             group=None if self.is_me else self.gid,
             extra_groups=None if self.is_me else [],

@@ -144,6 +144,14 @@ class Runtime(ABC):
         """Where the stack's database lives, when it exists; None when it does not."""
         return None
 
+    def reset_secrets(self, progress: ProgressCallback = no_progress) -> None:
+        """New secrets for a database whose secrets.json is lost (the database stopped):
+        its login roles get new passwords, and a new secrets.json is written."""
+        raise CrestfallError(
+            f"reset-secrets works on a native stack's database; stack '{self.stack.name}' "
+            f"runs on the {self.name} runtime: restore secrets.json from a backup of "
+            f"{self.stack.data_path}", title="Secrets")
+
     @abstractmethod
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:

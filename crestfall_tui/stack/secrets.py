@@ -58,6 +58,14 @@ class SecretsNotCreated(CrestfallError):
                          "creates it", title="Secrets")
 
 
+def login_passwords(found: StackSecrets) -> dict[str, str | None]:
+    """The database's login roles and the secret each logs in with (the superuser too)."""
+    return {"postgres": found.postgres_password,
+            "authenticator": found.authenticator_password,
+            "supabase_auth_admin": found.postgres_password,
+            "crestfall_readonly": found.readonly_password}
+
+
 def api_key(role: str, jwt_secret: str) -> str:
     """A long-lived HS256 JWT for a PostgREST role, as Supabase's anon/service keys are."""
     import jwt  # lazy: off the first frame
@@ -104,10 +112,11 @@ def parse_secrets(path: Path, raw: bytes) -> StackSecrets:
     return StackSecrets(**values)
 
 
-def create_secrets(data_dir: Path) -> StackSecrets:
-    """New secrets for a stack whose database is about to be created (mode 0600)."""
+def create_secrets(data_dir: Path, created: StackSecrets | None = None) -> StackSecrets:
+    """New secrets for a stack whose database is about to be created, or whose passwords
+    were just set anew (mode 0600); never over an existing file."""
     private_data_dir(data_dir)
-    created = StackSecrets.generate()
+    created = created or StackSecrets.generate()
     path = data_dir / SECRETS_FILE
     # O_EXCL so two starts at once cannot both write; 0600 from the first byte.
     try:
@@ -141,9 +150,29 @@ def missing_for_existing_database(data_dir: Path, where: str) -> CrestfallError:
     return CrestfallError(
         f"{data_dir / SECRETS_FILE} is missing, but the stack's database exists ({where}). "
         "crestfall-tui will not make new passwords for it, since they would lock every tool "
-        "out. Restore secrets.json from a backup of the data dir; if there is none, set a new "
-        "password for the postgres role yourself and write the stack's secrets.json by hand "
-        "(see the README, 'Lost secrets')", title="Secrets")
+        "out. Restore secrets.json from a backup of the data dir; if there is none, "
+        "`crestfall-tui stack reset-secrets --yes` (stack down) gives the database's login "
+        "roles new passwords and writes a new secrets.json (see the README, 'Lost secrets')",
+        title="Secrets")
+
+
+def scram_verifier(password: str, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier Postgres stores for a password (RFC 5802, RFC 7677), made
+    here so that no server is needed and the password itself never reaches one. Written by
+    hand because libpq's PQencryptPasswordConn needs a connection, which a database whose
+    passwords are lost cannot give. Passwords made by `generate` are ASCII, which SASLprep
+    leaves as they are."""
+    import base64
+    import hashlib
+    import hmac
+
+    salt = secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    text = [base64.b64encode(part).decode() for part in (salt, stored_key, server_key)]
+    return f"SCRAM-SHA-256${iterations}:{text[0]}${text[1]}:{text[2]}"
 
 
 def mask(secret: str, *, reveal: bool = False) -> str:
