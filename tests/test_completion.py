@@ -10,9 +10,8 @@ from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.modals.picker import PickerModal
 from crestfall_tui.services.completion import Catalog, complete, load_catalog
 from crestfall_tui.widgets.completion_menu import CompletionMenu
+from tests.drivers import open_query, until
 from tests.helpers import StackUnderTest
-from tests.test_query_screen import open_query
-from tests.test_stack_screen import until
 
 CATALOG = Catalog.from_rows(
     [("public", "users", "id"), ("public", "users", "email"), ("auth", "users", "id"),

@@ -150,7 +150,7 @@ async def test_studio_deletes_volumes_after_asking(docker_stack: StackUnderTest)
     """In the studio on a docker stack, `D` asks, then stops the stack and deletes its data."""
     from crestfall_tui.app import CrestfallApp
     from crestfall_tui.modals import ConfirmModal
-    from tests.test_stack_screen import state_of, until
+    from tests.drivers import state_of, until
 
     runtime = docker_stack.runtime
     assert isinstance(runtime, DockerRuntime)

@@ -12,9 +12,8 @@ from crestfall_tui.screens.query.plan import PlanModal
 from crestfall_tui.services.explain import explain, most_expensive
 from crestfall_tui.services.query_session import QueryError, QuerySession
 from crestfall_tui.services.sql_text import split_statements
+from tests.drivers import open_query, until
 from tests.helpers import StackUnderTest
-from tests.test_query_screen import open_query
-from tests.test_stack_screen import until
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -16,9 +16,8 @@ from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.export import export_result
 from crestfall_tui.services.query_session import QueryError, QuerySession
 from crestfall_tui.services.sql_text import split_statements
+from tests.drivers import open_query, until
 from tests.helpers import StackUnderTest
-from tests.test_query_screen import open_query
-from tests.test_stack_screen import until
 
 TRICKY = ("select null::text as n, ''::text as e, E'back\\\\slash \"q\" \\n line' as t, "
           "'ünï' as u, '{\"k\": [1]}'::jsonb as j")

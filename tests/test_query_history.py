@@ -9,9 +9,8 @@ from textual.widgets import Input, TextArea
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
+from tests.drivers import open_query, until
 from tests.helpers import StackUnderTest
-from tests.test_query_screen import open_query
-from tests.test_stack_screen import until
 
 
 def test_history_is_kept_newest_first_and_searchable(tmp_path: Path) -> None:

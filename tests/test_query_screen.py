@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import psycopg
-from textual.widgets import RichLog, TextArea
+from textual.widgets import TextArea
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.modals import ConfirmModal
 from crestfall_tui.screens import QueryScreen
 from crestfall_tui.widgets import ResultGrid
+from tests.drivers import current_grid, log_text, open_query, until
 from tests.helpers import StackUnderTest
-from tests.test_stack_screen import until
-
-
-def current_grid(app: CrestfallApp) -> ResultGrid:
-    """The grid of the active result tab (tabs are replaced when a run starts)."""
-    from textual.widgets import TabbedContent
-
-    pane = app.screen.query_one(TabbedContent).active_pane
-    assert pane is not None
-    return pane.query_one(ResultGrid)
-
-
-def log_text(app: CrestfallApp) -> str:
-    return "\n".join(str(line.text) for line in app.screen.query_one(RichLog).lines)
-
-
-async def open_query(stack: StackUnderTest, app: CrestfallApp, sql: str) -> None:
-    """Switch to the Query screen (F3's mode) and put SQL in the editor."""
-    await app.switch_mode("query")
-    app.screen.query_one(TextArea).text = sql
 
 
 async def test_rows_stream_in_and_more_come_on_scroll(stack: StackUnderTest) -> None:

@@ -9,9 +9,8 @@ from textual.widgets import TextArea
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.screens import QueryScreen
+from tests.drivers import log_text, open_query, until
 from tests.helpers import StackUnderTest
-from tests.test_query_screen import log_text, open_query
-from tests.test_stack_screen import until
 
 
 async def test_restart_under_a_manual_transaction(scratch: StackUnderTest) -> None:

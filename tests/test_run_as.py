@@ -11,9 +11,8 @@ from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.query_session import QuerySession, RowBatch
 from crestfall_tui.services.run_as import resolve_run_as
+from tests.drivers import current_grid, open_query, until
 from tests.helpers import StackUnderTest
-from tests.test_query_screen import current_grid, open_query
-from tests.test_stack_screen import until
 
 ALICE = "00000000-0000-0000-0000-0000000000a1"
 BOB = "00000000-0000-0000-0000-0000000000b2"

@@ -13,9 +13,8 @@ from crestfall_tui.config import load_config
 from crestfall_tui.errors import ConfigError
 from crestfall_tui.screens import CrestfallScreen, QueryScreen, StackScreen, TablesScreen
 from crestfall_tui.sections import SECTIONS
+from tests.drivers import log_text, until
 from tests.helpers import StackUnderTest, run_cli
-from tests.test_query_screen import log_text
-from tests.test_stack_screen import until
 
 
 async def test_every_section_has_its_key_and_palette_entry(stack: StackUnderTest) -> None:
@@ -120,8 +119,7 @@ async def test_switch_database_then_browse_edit_and_query(
 
     from crestfall_tui.modals import PickerModal
     from crestfall_tui.services.databases import remembered_database
-    from tests.test_query_screen import current_grid
-    from tests.test_tables_screen import commit, edit_cell, open_table
+    from tests.drivers import commit, current_grid, edit_cell, open_table
 
     app = CrestfallApp(stack.stack, stack.runtime)
     async with app.run_test(size=(120, 36)) as pilot:

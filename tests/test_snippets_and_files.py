@@ -12,9 +12,8 @@ from crestfall_tui.app import CrestfallApp
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.screens import QueryScreen
 from crestfall_tui.services.snippets import Snippets
+from tests.drivers import open_query, until
 from tests.helpers import StackUnderTest
-from tests.test_query_screen import open_query
-from tests.test_stack_screen import until
 
 
 def test_snippets_saved_searched_and_private(tmp_path: Path) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-from textual.pilot import Pilot
 from textual.widgets import RichLog
 
 from crestfall_tui.app import CrestfallApp
@@ -15,31 +13,8 @@ from crestfall_tui.screens import StackScreen
 from crestfall_tui.stack.model import ServiceState
 from crestfall_tui.stack.remote import RemoteRuntime
 from crestfall_tui.widgets import ConnectionList, ExtensionList, ServiceTable
+from tests.drivers import state_of, text_of, until
 from tests.helpers import StackUnderTest
-
-
-async def until(pilot: Pilot[None], condition: Callable[[], bool], within: float = 30) -> None:
-    """Let the app run until `condition` holds; fail the test if it never does."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not condition():
-        assert loop.time() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
-
-
-def state_of(app: CrestfallApp, service: str) -> str:
-    table = app.screen.query_one(ServiceTable)
-    if service not in table.rows:
-        return ""
-    return str(table.get_cell(service, "state"))
-
-
-def text_of(widget: ConnectionList | ExtensionList) -> str:
-    from rich.console import Console
-
-    console = Console(width=200, record=True)
-    console.print(widget.content)
-    return console.export_text()
 
 
 def studio(target: StackUnderTest) -> CrestfallApp:

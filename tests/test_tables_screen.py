@@ -10,7 +10,6 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 from rich.console import Console
-from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static, TextArea
 
 from crestfall_tui.app import CrestfallApp
@@ -19,44 +18,8 @@ from crestfall_tui.modals.reading import TextModal
 from crestfall_tui.screens import TablesScreen
 from crestfall_tui.screens.tables.cell_editor import CellEditorModal
 from crestfall_tui.screens.tables.conflict import ConflictModal
-from crestfall_tui.widgets import TableGrid
+from tests.drivers import commit, edit_cell, grid, open_table, title, until
 from tests.helpers import StackUnderTest
-from tests.test_stack_screen import until
-
-
-def grid(app: CrestfallApp) -> TableGrid:
-    return app.screen.query_one(TableGrid)
-
-
-def title(app: CrestfallApp) -> str:
-    return str(app.screen.query_one("#tables-title").render())
-
-
-async def open_table(pilot: Pilot[None], app: CrestfallApp, qualified: str) -> TableGrid:
-    """F2, `/`, type the name, enter on the first match: the grid shows its rows."""
-    await pilot.press("f2")
-    await until(pilot, lambda: isinstance(app.screen, TablesScreen)
-                and bool(app.screen.query_one("#tree").relations))
-    await pilot.press("slash", "ctrl+u", *qualified, "enter")
-    await until(pilot, lambda: title(app).startswith(qualified) and grid(app).rows != [])
-    return grid(app)
-
-
-async def edit_cell(pilot: Pilot[None], app: CrestfallApp, value: str) -> None:
-    """enter on the cell, the value in the line editor, enter: back on the grid."""
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, CellEditorModal))
-    app.screen.query_one(Input).value = value
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, TablesScreen))
-
-
-async def commit(pilot: Pilot[None], app: CrestfallApp) -> None:
-    """ctrl+s, then yes."""
-    await pilot.press("ctrl+s")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
-    await pilot.press("y")
-    await until(pilot, lambda: not isinstance(app.screen, ConfirmModal))
 
 
 async def test_browse_a_big_table_a_window_at_a_time(
