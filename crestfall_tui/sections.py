@@ -39,7 +39,7 @@ class Studio:
     @classmethod
     def open(cls, stack: StackConfig, runtime: Runtime,
              first_status: Future[StackStatus] | None = None) -> Studio:
-        postgres = runtime.postgres(read_only=stack.read_only)
+        postgres = runtime.postgres(read_only=stack.read_only, database=stack.database)
         return cls(stack, runtime, postgres, PendingChanges(), TableSession(postgres),
                    QuerySession(postgres, idle_release_s=stack.release_idle_results),
                    first_status)

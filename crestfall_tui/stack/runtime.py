@@ -198,11 +198,11 @@ class Runtime(ABC):
         where = f"{READ_ONLY_LOGIN}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
         return urlunsplit(parts._replace(netloc=where))
 
-    def postgres(self, *, read_only: bool) -> PostgresClient:
-        """A client for the stack's database; read-only logs in as a role that cannot write,
-        so the server refuses writes whatever a session sends."""
+    def postgres(self, *, read_only: bool, database: str | None = None) -> PostgresClient:
+        """A client for the stack's database (or `database`); read-only logs in as a role
+        that cannot write, so the server refuses writes whatever a session sends."""
         return PostgresClient(self.read_only_db_url if read_only else self.db_url,
-                              read_only=read_only, database=self.stack.database)
+                              read_only=read_only, database=database or self.stack.database)
 
     @abstractmethod
     def connections(self) -> list[Connection]:

@@ -1,0 +1,105 @@
+"""What each section shows, at 80x24 and 120x36, against stored snapshots (SVG): a seeded,
+deterministic database and a stack whose services are all down, so nothing in the picture
+depends on time, ports or timings. `pytest --snapshot-update` records them anew after a
+deliberate change; look at the report's pictures before accepting one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import psycopg
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import TextArea
+
+from crestfall_tui.app import CrestfallApp
+from crestfall_tui.config import RemoteEndpoints, StackConfig
+from crestfall_tui.screens import QueryScreen, StackScreen, TablesScreen
+from crestfall_tui.stack.remote import RemoteRuntime
+from crestfall_tui.widgets import ExtensionList, ServiceTable, TableGrid
+from tests.drivers import state_of, until
+from tests.helpers import StackUnderTest
+
+SIZES = [(80, 24), (120, 36)]
+SIZE_IDS = ["80x24", "120x36"]
+
+
+@pytest.fixture(scope="module")
+def seeded(stack: StackUnderTest) -> Iterator[StackUnderTest]:
+    """A database `snap` with a few tables whose rows, sizes and estimates never change."""
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        conn.execute("drop database if exists snap with (force)")
+        conn.execute("create database snap")
+    with psycopg.connect(stack.conninfo, dbname="snap", autocommit=True) as conn:
+        conn.execute("create table authors (id int primary key, name text not null)")
+        conn.execute("create table books (id int primary key, title text not null, "
+                     "author_id int references authors, published date, price numeric(8,2), "
+                     "tags text[], meta jsonb)")
+        conn.execute("insert into authors values (1, 'Ursula K. Le Guin'), (2, 'Iain Banks')")
+        conn.execute("insert into books values "
+                     "(1, 'The Dispossessed', 1, '1974-05-01', 12.50, '{sf,utopia}', "
+                     "'{\"pages\": 387}'), "
+                     "(2, 'A Wizard of Earthsea', 1, '1968-11-01', 9.99, '{fantasy}', null), "
+                     "(3, 'Excession', 2, '1996-01-01', null, '{}', '{\"culture\": true}')")
+        conn.execute("create view cheap_books as select title, price from books "
+                     "where price < 10")
+        conn.execute("vacuum analyze")
+    yield replace(stack, stack=replace(stack.stack, database="snap"))
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        conn.execute("drop database if exists snap with (force)")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_stack_section(snap_compare: object, size: tuple[int, int]) -> None:
+    """The Stack section of a remote stack whose database does not answer."""
+    stack = _remote_config()
+    app = CrestfallApp(stack, RemoteRuntime(stack))
+
+    async def settled(pilot: Pilot[None]) -> None:
+        await until(pilot, lambda: isinstance(app.screen, StackScreen)
+                    and state_of(app, "db") != ""
+                    and "db is down" in str(app.screen.query_one(ExtensionList).content))
+        app.screen.query_one(ServiceTable).focus()
+
+    assert snap_compare(app, terminal_size=size, run_before=settled)  # type: ignore[operator]
+
+
+def _remote_config() -> StackConfig:
+    return StackConfig(name="faraway", runtime="remote", remote=RemoteEndpoints(
+        db_url="postgresql://postgres:pw@127.0.0.1:1/postgres"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_tables_section(snap_compare: object, seeded: StackUnderTest,
+                        size: tuple[int, int]) -> None:
+    """The Tables section with the seeded `books` table open."""
+    app = CrestfallApp(seeded.stack, seeded.runtime)
+
+    async def opened(pilot: Pilot[None]) -> None:
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen)
+                    and bool(app.screen.query_one("#tree").relations))
+        await pilot.press("slash", *"books", "enter")
+        await until(pilot, lambda: len(app.screen.query_one(TableGrid).rows) == 3)
+
+    assert snap_compare(app, terminal_size=size, run_before=opened)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_query_section(snap_compare: object, seeded: StackUnderTest,
+                       size: tuple[int, int]) -> None:
+    """The Query section with two statements written, the second one marked."""
+    app = CrestfallApp(seeded.stack, seeded.runtime)
+
+    async def written(pilot: Pilot[None]) -> None:
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, QueryScreen))
+        editor = app.screen.query_one(TextArea)
+        editor.cursor_blink = False
+        editor.text = ("select title, price\n  from books\n where price < 10;\n"
+                       "select count(*) from authors;")
+        editor.move_cursor((3, 5))
+        await until(pilot, lambda: "statement 2 of 2" in str(editor.border_title))
+
+    assert snap_compare(app, terminal_size=size, run_before=written)  # type: ignore[operator]
