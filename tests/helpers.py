@@ -8,9 +8,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
+from psycopg import sql
 
 from crestfall_tui.config import StackConfig, load_config
 from crestfall_tui.stack.native import NativeRuntime
@@ -61,6 +65,27 @@ def make_stack(name: str = "local", **ports: int) -> StackUnderTest:
         + "".join(f"{key} = {value}\n" for key, value in chosen.items()))
     stack = load_config(config_path).stack(name)
     return StackUnderTest(root, config_path, stack, NativeRuntime(stack))
+
+
+@contextmanager
+def scratch_database(stack: StackUnderTest, name: str,
+                     *statements: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """A database `name` on the stack (made anew), with `statements` run in it; dropped
+    after, with the studio's remembered choice of it."""
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+            sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(stack.conninfo, dbname=name, autocommit=True) as conn:
+            for statement in statements:
+                conn.execute(statement.encode())
+            yield conn
+    finally:
+        (stack.stack.data_path / "database").unlink(missing_ok=True)
+        with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(name)))
 
 
 def run_cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None,

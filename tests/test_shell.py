@@ -14,7 +14,7 @@ from crestfall_tui.errors import ConfigError
 from crestfall_tui.screens import CrestfallScreen, QueryScreen, StackScreen, TablesScreen
 from crestfall_tui.sections import SECTIONS
 from tests.drivers import log_text, until
-from tests.helpers import StackUnderTest, run_cli
+from tests.helpers import StackUnderTest, run_cli, scratch_database
 
 
 async def test_every_section_has_its_key_and_palette_entry(stack: StackUnderTest) -> None:
@@ -97,18 +97,10 @@ async def test_quit_asks_about_every_sections_unsaved_work(stack: StackUnderTest
 @pytest.fixture
 def second_database(stack: StackUnderTest) -> Iterator[str]:
     """A database `app2` next to `postgres`, with a table, dropped after."""
-    import psycopg
-
-    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
-        conn.execute("drop database if exists app2 with (force)")
-        conn.execute("create database app2")
-    with psycopg.connect(stack.conninfo, dbname="app2", autocommit=True) as conn:
-        conn.execute("create table things (id int primary key, name text)")
-        conn.execute("insert into things values (1, 'one'), (2, 'two')")
-    yield "app2"
-    (stack.stack.data_path / "database").unlink(missing_ok=True)  # the studio's choice
-    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
-        conn.execute("drop database if exists app2 with (force)")
+    with scratch_database(stack, "app2",
+                          "create table things (id int primary key, name text)",
+                          "insert into things values (1, 'one'), (2, 'two')"):
+        yield "app2"
 
 
 async def test_switch_database_then_browse_edit_and_query(

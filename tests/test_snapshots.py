@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-import psycopg
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
@@ -19,7 +18,7 @@ from crestfall_tui.screens import QueryScreen, StackScreen, TablesScreen
 from crestfall_tui.stack.remote import RemoteRuntime
 from crestfall_tui.widgets import ExtensionList, ServiceTable, TableGrid
 from tests.drivers import state_of, until
-from tests.helpers import StackUnderTest
+from tests.helpers import StackUnderTest, scratch_database
 
 SIZES = [(80, 24), (120, 36)]
 SIZE_IDS = ["80x24", "120x36"]
@@ -28,26 +27,21 @@ SIZE_IDS = ["80x24", "120x36"]
 @pytest.fixture(scope="module")
 def seeded(stack: StackUnderTest) -> Iterator[StackUnderTest]:
     """A database `snap` with a few tables whose rows, sizes and estimates never change."""
-    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
-        conn.execute("drop database if exists snap with (force)")
-        conn.execute("create database snap")
-    with psycopg.connect(stack.conninfo, dbname="snap", autocommit=True) as conn:
-        conn.execute("create table authors (id int primary key, name text not null)")
-        conn.execute("create table books (id int primary key, title text not null, "
-                     "author_id int references authors, published date, price numeric(8,2), "
-                     "tags text[], meta jsonb)")
-        conn.execute("insert into authors values (1, 'Ursula K. Le Guin'), (2, 'Iain Banks')")
-        conn.execute("insert into books values "
-                     "(1, 'The Dispossessed', 1, '1974-05-01', 12.50, '{sf,utopia}', "
-                     "'{\"pages\": 387}'), "
-                     "(2, 'A Wizard of Earthsea', 1, '1968-11-01', 9.99, '{fantasy}', null), "
-                     "(3, 'Excession', 2, '1996-01-01', null, '{}', '{\"culture\": true}')")
-        conn.execute("create view cheap_books as select title, price from books "
-                     "where price < 10")
-        conn.execute("vacuum analyze")
-    yield replace(stack, stack=replace(stack.stack, database="snap"))
-    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
-        conn.execute("drop database if exists snap with (force)")
+    with scratch_database(
+            stack, "snap",
+            "create table authors (id int primary key, name text not null)",
+            "create table books (id int primary key, title text not null, "
+            "author_id int references authors, published date, price numeric(8,2), "
+            "tags text[], meta jsonb)",
+            "insert into authors values (1, 'Ursula K. Le Guin'), (2, 'Iain Banks')",
+            "insert into books values "
+            "(1, 'The Dispossessed', 1, '1974-05-01', 12.50, '{sf,utopia}', "
+            "'{\"pages\": 387}'), "
+            "(2, 'A Wizard of Earthsea', 1, '1968-11-01', 9.99, '{fantasy}', null), "
+            "(3, 'Excession', 2, '1996-01-01', null, '{}', '{\"culture\": true}')",
+            "create view cheap_books as select title, price from books where price < 10",
+            "vacuum analyze"):
+        yield replace(stack, stack=replace(stack.stack, database="snap"))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
