@@ -240,3 +240,18 @@ async def test_statement_under_the_cursor_is_marked_in_the_gutter(
         assert gutter_style(1) == gutter_style(2) != gutter_style(0) == gutter_style(3)
         editor.move_cursor((3, 3))
         await until(pilot, lambda: editor.statement_lines == (3, 3))
+
+
+async def test_clicking_a_buffer_tab_shows_that_buffer(stack: StackUnderTest) -> None:
+    """A click on another buffer's tab keeps the shown one's text and shows the other's."""
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select 1 as first")
+        await pilot.press("alt+n")
+        editor = app.screen.query_one(TextArea)
+        await until(pilot, lambda: editor.text == "")
+        editor.text = "select 2 as second"
+        await pilot.click("#buffer-1")
+        await until(pilot, lambda: editor.text == "select 1 as first")
+        await pilot.click("#buffer-2")
+        await until(pilot, lambda: editor.text == "select 2 as second")

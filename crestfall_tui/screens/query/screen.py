@@ -20,7 +20,7 @@ from textual.widgets.text_area import Selection
 from crestfall_tui.modals.cell import on_cell_action
 from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.modals.run_as import ask_run_as
-from crestfall_tui.screens.query.buffers import QueryBuffers
+from crestfall_tui.screens.query.library import QueryLibrary
 from crestfall_tui.screens.query.plan import PlanModal
 from crestfall_tui.services.completion import Catalog, complete, load_catalog, word_at
 from crestfall_tui.services.explain import explain
@@ -42,6 +42,7 @@ from crestfall_tui.services.sql_text import (
     split_statements,
     statement_at,
 )
+from crestfall_tui.widgets.buffer_tabs import Buffer, BufferTabs
 from crestfall_tui.widgets.completion_menu import CompletionMenu
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.result_tabs import ResultTabs
@@ -53,7 +54,7 @@ EARLIER_BATCHES = 20
 """Of a statement that is not the last one run, the rows kept in its tab (20 x 500)."""
 
 
-class QueryScreen(QueryBuffers):
+class QueryScreen(QueryLibrary):
     """Write SQL, run it, read the rows as they arrive."""
 
     CSS_PATH = "query.tcss"
@@ -91,7 +92,15 @@ class QueryScreen(QueryBuffers):
                 tooltip="The statement's plan as a tree", id="query.explain"),
         Binding("ctrl+g", "explain(True)", "Analyze",
                 tooltip="EXPLAIN ANALYZE: runs it, rolled back", id="query.analyze"),
-        *QueryBuffers.BUFFER_BINDINGS,
+        # priority: the editor would otherwise take alt+<letter> as the letter.
+        Binding("alt+n", "new_buffer", "New buffer", show=False, id="query.new_buffer",
+                priority=True, tooltip="Another SQL buffer, in a tab of its own"),
+        Binding("alt+w", "close_buffer", "Close buffer", show=False, id="query.close_buffer",
+                priority=True, tooltip="Close this buffer (asks when it holds text)"),
+        Binding("alt+right", "cycle_buffer(1)", "Next buffer", show=False,
+                id="query.next_buffer", priority=True),
+        Binding("alt+left", "cycle_buffer(-1)", "Previous buffer", show=False,
+                id="query.previous_buffer", priority=True),
         # While completions show, these keys work the list, before the editor sees them.
         Binding("down", "completion_move(1)", show=False, priority=True,
                 id="query.completion_down"),
@@ -124,7 +133,7 @@ class QueryScreen(QueryBuffers):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="query-body"):
-            yield self.buffer_tabs()
+            yield BufferTabs(id="buffers")
             yield SqlEditor(id="editor")
             yield Static("ready", id="query-status")
             with ResultTabs(id="results"), TabPane("Result", id="result-0"):
@@ -530,6 +539,63 @@ class QueryScreen(QueryBuffers):
                         f"{self.session.idle_release_s:g}s idle, so the session holds no "
                         "locks; run it again for the rest")
         self.query_one(RichLog).write(self._status)
+
+
+    # Buffers: the tabs keep each buffer; the one editor shows the active one.
+
+    def _store(self) -> None:
+        """Keep what the editor shows in the active buffer."""
+        buffer = self.query_one(BufferTabs).shown
+        editor = self.query_one(SqlEditor)
+        buffer.text, buffer.cursor, buffer.file = editor.text, editor.cursor_location, self.file
+
+    def _load(self, buffer: Buffer) -> None:
+        """Put a buffer in the editor."""
+        editor = self.query_one(SqlEditor)
+        editor.load_text(buffer.text)
+        editor.move_cursor(buffer.cursor)
+        self.file = buffer.file
+        editor.focus()
+
+    def action_new_buffer(self, text: str = "", file: Path | None = None) -> None:
+        self._store()
+        self._load(self.query_one(BufferTabs).add_buffer(text, file))
+
+    def action_cycle_buffer(self, step: int) -> None:
+        tabs = self.query_one(BufferTabs)
+        if len(tabs.buffers) > 1:
+            self._store()
+            self._load(tabs.step(step))
+
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_close_buffer(self) -> None:
+        tabs = self.query_one(BufferTabs)
+        if len(tabs.buffers) == 1:
+            self.notify("the last buffer stays open", timeout=3)
+            return
+        if self.query_one(SqlEditor).text.strip() and not await self.confirm(
+                f"Close {tabs.shown.label}? Its text is not kept.", "Close"):
+            return
+        self._load(tabs.remove_shown())
+
+    @on(BufferTabs.Chosen)
+    def buffer_chosen(self, event: BufferTabs.Chosen) -> None:
+        """A click or the tabs' own keys chose another buffer."""
+        self._store()
+        tabs = self.query_one(BufferTabs)
+        self._load(tabs.show_buffer(tabs.buffers.index(event.buffer)))
+
+    def file_opened(self, path: Path, text: str) -> None:
+        """A file opens in the active buffer when it is empty, else in a new one."""
+        if self.query_one(SqlEditor).text.strip():
+            self.action_new_buffer(text, path)
+            return
+        super().file_opened(path, text)
+        self.query_one(BufferTabs).relabel(path)
+
+    def file_saved(self, path: Path) -> None:
+        super().file_saved(path)
+        self.query_one(BufferTabs).relabel(path)
 
 
 def _offset(text: str, location: tuple[int, int]) -> int:
