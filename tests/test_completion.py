@@ -79,3 +79,18 @@ async def test_completion_by_keys(stack: StackUnderTest) -> None:
         await until(pilot, lambda: menu.is_open)
         await pilot.press("escape", "down")
         assert not menu.is_open and editor.text.startswith("select c.alpine")
+
+
+async def test_tab_leaves_the_editor_when_no_list_is_open(stack: StackUnderTest) -> None:
+    """With no completion list open, tab moves on from the editor (toward the results);
+    with the list open it chooses from the list."""
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select 1")
+        editor = app.screen.query_one(TextArea)
+        editor.focus()
+        await pilot.press("tab")
+        await until(pilot, lambda: app.focused is not editor)
+        results = app.screen.query_one("#results")
+        assert app.focused is not None and results in app.focused.ancestors_with_self
+        assert editor.text == "select 1"

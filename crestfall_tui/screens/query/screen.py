@@ -22,7 +22,7 @@ from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.modals.run_as import ask_run_as
 from crestfall_tui.screens.query.library import QueryLibrary
 from crestfall_tui.screens.query.plan import PlanModal
-from crestfall_tui.services.completion import Catalog, complete, load_catalog, word_at
+from crestfall_tui.services.completion import Catalog, complete, load_catalog
 from crestfall_tui.services.explain import explain
 from crestfall_tui.services.export import export_result
 from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
@@ -67,9 +67,6 @@ class QueryScreen(QueryLibrary):
                 id="query.run", priority=True),
         Binding("f9", "run_all", "Run all", tooltip="Run every statement in the editor",
                 id="query.run_all"),
-        Binding("ctrl+space,ctrl+@", "complete", "Complete", priority=True,
-                tooltip="Complete the word at the cursor: tables, columns, keywords",
-                id="query.complete"),
         Binding("escape", "cancel", "Cancel", tooltip="Cancel the running statement",
                 id="query.cancel"),
         Binding("ctrl+r", "history", "History", tooltip="Search past queries and recall one",
@@ -101,15 +98,6 @@ class QueryScreen(QueryLibrary):
                 id="query.next_buffer", priority=True),
         Binding("alt+left", "cycle_buffer(-1)", "Previous buffer", show=False,
                 id="query.previous_buffer", priority=True),
-        # While completions show, these keys work the list, before the editor sees them.
-        Binding("down", "completion_move(1)", show=False, priority=True,
-                id="query.completion_down"),
-        Binding("up", "completion_move(-1)", show=False, priority=True,
-                id="query.completion_up"),
-        Binding("enter,tab", "completion_accept", show=False, priority=True,
-                id="query.completion_accept"),
-        Binding("escape", "completion_close", show=False, priority=True,
-                id="query.completion_close"),
     ]
 
     running: reactive[bool] = reactive(False, bindings=True)
@@ -142,9 +130,6 @@ class QueryScreen(QueryLibrary):
         yield CompletionMenu(id="completions")
         yield Footer()
 
-    @on(TextArea.SelectionChanged, "#editor")
-    def cursor_moved(self) -> None:
-        self.narrow_completions()
 
     def commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Query: open a .sql file", "Load a file into the editor",
@@ -166,6 +151,7 @@ class QueryScreen(QueryLibrary):
         return []
 
     def on_mount(self) -> None:
+        self.query_one(SqlEditor).menu = self.query_one(CompletionMenu)
         self._show_mode()
         self.query_one("#results").border_title = "Results"
         self.set_interval(0.1, self._tick)
@@ -185,8 +171,6 @@ class QueryScreen(QueryLibrary):
         await self.session.close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action.startswith("completion_"):
-            return self.query_one(CompletionMenu).is_open
         if action == "cancel":
             return self.running
         if action in ("commit", "rollback"):
@@ -255,69 +239,17 @@ class QueryScreen(QueryLibrary):
                          "-transaction-open")
         self.refresh_bindings()
 
-    def action_complete(self) -> None:
-        editor = self.query_one(TextArea)
-        offset = _offset(editor.text, editor.cursor_location)
-        current = statement_at(editor.text, offset)
-        start = current.start if current is not None and current.start <= offset else 0
-        statement = editor.text[start:max(offset, current.end if current else offset)]
-        self.show_completions(editor.text[start:offset], statement)
+    @on(SqlEditor.CompletionWanted)
+    def completion_wanted(self, event: SqlEditor.CompletionWanted) -> None:
+        self.find_completions(event)
 
     @work(exclusive=True, group="complete", exit_on_error=False)
-    async def show_completions(self, before: str, statement: str) -> None:
+    async def find_completions(self, wanted: SqlEditor.CompletionWanted) -> None:
+        """The candidates, from the database's catalog (read once, again after DDL)."""
         if self._catalog is None:
             async with self.run.lock:
                 self._catalog = await load_catalog(await self.session.connection())
-        candidates = complete(before, statement, self._catalog)
-        partial = word_at(before).rpartition(".")[2]
-        if not candidates:
-            self.notify("nothing to complete here", timeout=2)
-        elif len(candidates) == 1:
-            self._insert_completion(partial, candidates[0])
-        else:
-            editor = self.query_one(TextArea)
-            self.query_one(CompletionMenu).open(candidates, partial,
-                                                editor.cursor_screen_offset)
-            self.refresh_bindings()
-
-    def _typed_partial(self) -> str:
-        """The part of the word before the cursor that a completion replaces."""
-        editor = self.query_one(TextArea)
-        row, column = editor.cursor_location
-        return word_at(editor.document.get_line(row)[:column]).rpartition(".")[2]
-
-    @on(TextArea.Changed, "#editor")
-    def narrow_completions(self) -> None:
-        menu = self.query_one(CompletionMenu)
-        if menu.is_open and not menu.narrow(self._typed_partial()):
-            self.refresh_bindings()
-
-    def action_completion_move(self, step: int) -> None:
-        menu = self.query_one(CompletionMenu)
-        if step > 0:
-            menu.action_cursor_down()
-        else:
-            menu.action_cursor_up()
-
-    def action_completion_accept(self) -> None:
-        menu = self.query_one(CompletionMenu)
-        chosen = menu.chosen
-        menu.close()
-        self.refresh_bindings()
-        self._insert_completion(self._typed_partial(), chosen)
-
-    def action_completion_close(self) -> None:
-        self.query_one(CompletionMenu).close()
-        self.refresh_bindings()
-
-    def _insert_completion(self, partial: str, chosen: str | None) -> None:
-        if chosen is None:
-            return
-        editor = self.query_one(TextArea)
-        row, column = editor.cursor_location
-        result = editor.replace(chosen, (row, column - len(partial)), (row, column))
-        editor.move_cursor(result.end_location)
-        editor.focus()
+        wanted.editor.offer(complete(wanted.before, wanted.statement, self._catalog))
 
     def action_export(self) -> None:
         statement = self._current_statement()
