@@ -5,7 +5,7 @@ have neither. Every identifier goes through psycopg.sql and every value is a par
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -102,6 +102,25 @@ class TableView:
     _pages: dict[tuple[Any, ...], tuple[sql.Composable, list[int]]] = field(
         default_factory=dict, init=False, compare=False, repr=False)
     """Page statements by shape (see `page`)."""
+
+    def sort_toggled(self, column: str) -> TableView:
+        """Sorted by `column` too: ascending, then descending, then not at all."""
+        sort = list(self.sort)
+        found = next((i for i, key in enumerate(sort) if key.column == column), None)
+        if found is None:
+            sort.append(SortKey(column))
+        elif not sort[found].descending:
+            sort[found] = SortKey(column, descending=True)
+        else:
+            del sort[found]
+        return replace(self, sort=tuple(sort))
+
+    def filtered(self, item: Filter) -> TableView:
+        """With one more filter (they add up)."""
+        return replace(self, filters=self.filters + (item,))
+
+    def unfiltered(self) -> TableView:
+        return replace(self, filters=())
 
     @property
     def keyset(self) -> bool:

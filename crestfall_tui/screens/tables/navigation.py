@@ -1,9 +1,7 @@
-"""Finding rows in the Tables screen: sort, filters, go to a key, foreign-key jumps (and
-back), an exact count."""
+"""Finding rows in the Tables screen: go to a key, foreign-key jumps (and back), an exact
+count. Sort and filters are the ViewControls widget's."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from textual import work
 
@@ -11,71 +9,11 @@ from crestfall_tui.modals.picker import PickerModal
 from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.screens.tables.editing import TablesEditing
 from crestfall_tui.services.table_session import PAGE_SIZE
-from crestfall_tui.services.table_view import OPERATORS, UNARY, Filter, Row, SortKey, TableView
+from crestfall_tui.services.table_view import Filter, Row, TableView
 
 
 class TablesNavigation(TablesEditing):
-    """Sort, filter and jump; every change of view reads the rows again."""
-
-    def action_sort(self) -> None:
-        view, column = self.view, self.grid.column_name
-        if view is None or column is None:
-            return
-        sort = list(view.sort)
-        found = next((i for i, key in enumerate(sort) if key.column == column), None)
-        if found is None:
-            sort.append(SortKey(column))
-        elif not sort[found].descending:
-            sort[found] = SortKey(column, descending=True)
-        else:
-            del sort[found]
-        self.change_view(replace(view, sort=tuple(sort)))
-
-    def action_filter(self) -> None:
-        view = self.view
-        if view is None:
-            return
-        names = [column.name for column in view.table.columns]
-        current = self.grid.column_name or names[0]
-        ordered = [current] + [name for name in names if name != current]
-
-        def column_chosen(column: str | None) -> None:
-            if column is not None:
-                self.app.push_screen(PickerModal(f"{column}: operator", lambda search: [
-                    (op, op) for op in OPERATORS if search in op]),
-                    lambda op: operator_chosen(column, op))
-
-        def operator_chosen(column: str, operator: str | None) -> None:
-            if operator in UNARY:
-                self.add_filter(Filter(column, operator))
-            elif operator is not None:
-                hint = " (comma-separated)" if operator == "in" else ""
-
-                def valued(value: str | None) -> None:
-                    if value is not None and operator is not None:
-                        self.add_filter(Filter(column, operator, value))
-
-                self.app.push_screen(PromptModal(f"{column} {operator} …{hint}"), valued)
-
-        self.app.push_screen(PickerModal("Filter on column", lambda search: [
-            (name, name) for name in ordered if search.lower() in name.lower()]),
-            column_chosen)
-
-    def action_quick_filter(self) -> None:
-        entry, column = self.grid.entry(), self.grid.column_name
-        if self.view is None or not isinstance(entry, Row) or column is None:
-            return
-        value = entry.values[self.view.table.column_index(column)]
-        self.add_filter(Filter(column, "is null") if value is None else
-                        Filter(column, "=", value))
-
-    def add_filter(self, item: Filter) -> None:
-        if self.view is not None:
-            self.change_view(replace(self.view, filters=self.view.filters + (item,)))
-
-    def action_clear_filters(self) -> None:
-        if self.view is not None and self.view.filters:
-            self.change_view(replace(self.view, filters=()))
+    """Jump; every change of view reads the rows again."""
 
     def change_view(self, view: TableView) -> None:
         """A new sort or filter: rows are read again, pending changes stay."""

@@ -26,6 +26,7 @@ from crestfall_tui.services.table_view import Filter, Row, TableView
 from crestfall_tui.widgets.relation_tree import RelationTree
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.table_grid import TableGrid
+from crestfall_tui.widgets.view_controls import ViewControls
 
 
 class TablesScreen(TablesNavigation, TablesTransfer):
@@ -38,13 +39,6 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     BINDINGS = [
         Binding("slash", "search_tree", "Find table", tooltip="Filter the schema tree",
                 id="tables.search"),
-        Binding("s", "sort", "Sort", tooltip="Sort by the column: ascending, descending, off "
-                "(several columns add up)", id="tables.sort"),
-        Binding("f", "filter", "Filter", tooltip="Add a filter: column, operator, value",
-                id="tables.filter"),
-        Binding("equals_sign", "quick_filter", "Rows like this", show=False,
-                tooltip="Only rows whose column equals this cell", id="tables.quick_filter"),
-        Binding("F", "clear_filters", "Clear filters", show=False, id="tables.clear_filters"),
         Binding("g", "go_to_key", "Go to key", show=False,
                 tooltip="Jump to the row with a primary key", id="tables.go"),
         Binding("j", "follow_key", "Referenced row", show=False,
@@ -92,7 +86,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
                 yield Static("Pick a table on the left (enter opens it).", id="tables-title")
                 yield Static("", id="tables-warning")
                 yield ProgressBar(id="tables-progress", show_eta=False)
-                with Horizontal():
+                with ViewControls(id="view-controls"):
                     yield TableGrid(id="grid")
                     yield VerticalScroll(Static(id="details-text"), id="details")
         yield Footer()
@@ -126,8 +120,13 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     async def on_unmount(self) -> None:
         await self.session.close()
 
+    @on(ViewControls.Changed)
+    def view_changed(self, event: ViewControls.Changed) -> None:
+        """A new sort or filter: rows are read again, pending changes stay."""
+        self.change_view(event.view)
+
     def database_changed(self) -> None:
-        self.view = None
+        self.view = self.query_one(ViewControls).view = None
         self.history.clear()
         self.grid.start([])
         self.load_tree()
@@ -189,7 +188,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     async def show_view(self, view: TableView, cursor: int | None = 0) -> None:
         """Read the first page of a view (a new table, sort or filter) and its estimate."""
         rows = await self.session.page(view, "first")
-        self.view = view
+        self.view = self.query_one(ViewControls).view = view
         at_end = len(rows) < PAGE_SIZE
         self.exact = len(rows) if at_end else None  # all of it fits on the first page
         self.grid.show(rows, at_start=True, at_end=at_end, cursor=cursor)
