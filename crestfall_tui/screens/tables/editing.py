@@ -4,34 +4,25 @@ written (a read-only stack, a view Postgres cannot update)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 from textual import work
 from textual.binding import Binding
 
 from crestfall_tui.modals.reading import TextModal
-from crestfall_tui.screens.base import CrestfallScreen
+from crestfall_tui.screens.tables.browsing import TablesBrowsing
 from crestfall_tui.screens.tables.cell_editor import CellEditorModal
 from crestfall_tui.screens.tables.conflict import ConflictModal
 from crestfall_tui.screens.tables.row_form import RowFormModal
-from crestfall_tui.services.pending import DEFAULT, Change, PendingChanges, Value
+from crestfall_tui.services.pending import DEFAULT, Change, Value
 from crestfall_tui.services.relations import ColumnInfo
 from crestfall_tui.services.table_edits import CommitError, Conflict
 from crestfall_tui.services.table_view import Row
-
-if TYPE_CHECKING:
-    from crestfall_tui.services.action_log import ActionLog
-    from crestfall_tui.services.table_session import TableSession
-    from crestfall_tui.services.table_view import Filter, TableView
-    from crestfall_tui.widgets.table_grid import TableGrid
 
 EDIT_ACTIONS = {"edit_cell", "set_null", "set_default", "insert_row", "duplicate_row",
                 "toggle_delete", "undo", "revert_cell", "revert_row", "review", "commit"}
 
 
-class TablesEditing(CrestfallScreen):
-    """The editing half of the Tables screen (the screen supplies view, grid, session)."""
+class TablesEditing(TablesBrowsing):
+    """The editing part of the Tables screen, on what browsing gives."""
 
     EDIT_BINDINGS = [
         Binding("n", "set_null", "NULL", show=False, tooltip="Set the cell to NULL",
@@ -53,39 +44,6 @@ class TablesEditing(CrestfallScreen):
         Binding("ctrl+s", "commit", "Commit", tooltip="Run the pending changes in one "
                 "transaction", id="tables.commit"),
     ]
-
-    view: TableView | None
-    estimate: int | None
-    exact: int | None
-    history: list[TableView]
-    session: TableSession
-    pending: PendingChanges
-    actions_log: ActionLog
-
-    if TYPE_CHECKING:
-        @property
-        def grid(self) -> TableGrid: ...
-
-        def show_title(self) -> None: ...
-
-        def reload_window(self) -> object: ...
-
-        def load_tree(self) -> object: ...
-
-        async def show_view(self, view: TableView, cursor: int | None = 0) -> None: ...
-
-        def open(self, schema: str, name: str, filters: tuple[Filter, ...] = (),
-                 remember: bool = True) -> object: ...
-
-        def ask_to_leave(self, then: Callable[[], object]) -> object: ...
-
-    def read_only_reason(self) -> str | None:
-        """Why nothing here may be changed, or None."""
-        if self.session.read_only:
-            return "read-only: this stack (or run) is read-only; edits are off"
-        if self.view is not None:
-            return self.view.table.read_only_reason
-        return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in EDIT_ACTIONS:
