@@ -51,6 +51,13 @@ class TableGrid(ResultGrid):
             super().__init__()
             self.where = where
 
+    class PendingChanged(Message):
+        """The pending changes drawn over the rows changed: the grid draws them again (and
+        the message goes on up, for whoever shows a summary)."""
+
+    def on_table_grid_pending_changed(self) -> None:
+        self.rebuild()
+
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self.table: TableInfo | None = None

@@ -16,6 +16,7 @@ from crestfall_tui.services.pending import DEFAULT, Change, Value
 from crestfall_tui.services.relations import ColumnInfo
 from crestfall_tui.services.table_edits import CommitError, Conflict
 from crestfall_tui.services.table_view import Row
+from crestfall_tui.widgets.table_grid import TableGrid
 
 EDIT_ACTIONS = {"edit_cell", "set_null", "set_default", "insert_row", "duplicate_row",
                 "toggle_delete", "undo", "revert_cell", "revert_row", "review", "commit"}
@@ -82,8 +83,8 @@ class TablesEditing(TablesBrowsing):
         self.changed()
 
     def changed(self) -> None:
-        self.grid.rebuild()
-        self.show_title()
+        """The pending changes changed: the grid is told, and draws them."""
+        self.grid.post_message(TableGrid.PendingChanged())
 
     def action_edit_cell(self) -> None:
         target = self._target()

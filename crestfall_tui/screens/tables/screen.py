@@ -99,6 +99,10 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     async def on_unmount(self) -> None:
         await self.session.close()
 
+    @on(TableGrid.PendingChanged)
+    def pending_changed(self) -> None:
+        self.show_title()
+
     @on(ViewControls.Changed)
     def view_changed(self, event: ViewControls.Changed) -> None:
         """A new sort or filter: rows are read again, pending changes stay."""
