@@ -127,3 +127,23 @@ async def test_a_query_run_takes_batches_and_closes(session: QuerySession) -> No
     rest = [e async for e in run.take(None)]
     assert rest[-1].status == "SELECT 1"  # type: ignore[union-attr]
     assert not run.reading
+
+
+async def test_watch_says_when_an_idle_result_should_be_released(
+        session: QuerySession) -> None:
+    """A half-read result left alone past idle_release_s is to be released; one being read,
+    or none at all, is not."""
+    import asyncio
+
+    from crestfall_tui.services.query_run import QueryRun, Watch
+
+    session.idle_release_s = 0.2
+    run = QueryRun(session)
+    assert run.watch() == Watch.NOTHING
+    await run.start(split_statements("select g from generate_series(1, 5000) g")[0])
+    [e async for e in run.take(1)]
+    assert run.watch() == Watch.NOTHING
+    await asyncio.sleep(0.3)
+    assert run.watch() == Watch.RELEASE
+    await run.close()
+    assert run.watch() == Watch.NOTHING and not session.holds_result

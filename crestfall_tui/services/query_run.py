@@ -7,9 +7,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from enum import Enum
 
 from crestfall_tui.services.query_session import QueryEvent, QuerySession, RowBatch
 from crestfall_tui.services.sql_text import Statement
+
+LOST_CHECK_SECONDS = 1.0
+
+
+class Watch(Enum):
+    """What a look at the idle session found."""
+
+    NOTHING = "nothing"
+    LOST = "lost"
+    """The server closed the connection (no transaction of the user's was open)."""
+    LOST_TRANSACTION = "lost transaction"
+    """The server closed the connection, rolling back the user's open transaction."""
+    RELEASE = "release"
+    """A half-read result has been left idle long enough: release it."""
 
 
 class QueryRun:
@@ -22,6 +37,7 @@ class QueryRun:
         completion catalog, a commit."""
         self._events: AsyncGenerator[QueryEvent, None] | None = None
         self._read_at = 0.0
+        self._checked_at = 0.0
 
     @property
     def reading(self) -> bool:
@@ -61,6 +77,25 @@ class QueryRun:
             if self._events is not None:
                 events, self._events = self._events, None
                 await events.aclose()
+
+    def watch(self) -> Watch:
+        """Between statements (nothing may be running): notice a connection the server
+        closed (a restart) within a second, and a half-read result left idle for the
+        session's `idle_release_s`, so the session holds no transaction, no locks and no
+        snapshot the user did not open. A loss is reported here, once: the next statement
+        simply runs on a new connection."""
+        now = time.monotonic()
+        if now - self._checked_at >= LOST_CHECK_SECONDS:
+            self._checked_at = now
+            had = self.session.in_transaction
+            if self.session.connection_lost():
+                self.session.lost_transaction = False
+                self.forget()
+                return Watch.LOST_TRANSACTION if had else Watch.LOST
+        idle = self.session.idle_release_s
+        if self.session.holds_result and idle and self.idle_for() > idle:
+            return Watch.RELEASE
+        return Watch.NOTHING
 
     def forget(self) -> None:
         """The connection is gone, and the result with it."""

@@ -26,7 +26,7 @@ from crestfall_tui.services.completion import Catalog, complete, load_catalog
 from crestfall_tui.services.explain import explain
 from crestfall_tui.services.export import export_result
 from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
-from crestfall_tui.services.query_run import QueryRun
+from crestfall_tui.services.query_run import QueryRun, Watch
 from crestfall_tui.services.query_session import (
     QueryError,
     QuerySession,
@@ -114,7 +114,6 @@ class QueryScreen(QueryLibrary):
         """The grid of the statement whose rows are coming in."""
         self._started = 0.0
         self._status = "ready"
-        self._watched = 0.0
         self._lost = False
         """The connection was lost with a transaction open (shown until the next run)."""
 
@@ -438,25 +437,15 @@ class QueryScreen(QueryLibrary):
 
 
     def _watch_session(self) -> None:
-        """Between statements: notice a connection the server closed (a restart) at once,
-        and release a half-read result left idle, so the session holds no transaction, no
-        locks and no snapshot that the user did not open."""
-        now = time.monotonic()
-        if now - self._watched >= 1.0:
-            self._watched = now
-            had = self.session.in_transaction
-            if self.session.connection_lost():
-                # Said here, once, so the next statement simply runs on a new connection.
-                self.session.lost_transaction = False
-                self._lost = had
-                if had:
-                    self.show_error("Connection lost", "the connection to Postgres was lost: "
-                                    "the server rolled back the open transaction; nothing of "
-                                    "it was committed")
-                self.run.forget()
-                self._show_mode()
-        idle = self.session.idle_release_s
-        if self.session.holds_result and idle and self.run.idle_for() > idle:
+        found = self.run.watch()
+        if found in (Watch.LOST, Watch.LOST_TRANSACTION):
+            self._lost = found == Watch.LOST_TRANSACTION
+            if self._lost:
+                self.show_error("Connection lost", "the connection to Postgres was lost: the "
+                                "server rolled back the open transaction; nothing of it was "
+                                "committed")
+            self._show_mode()
+        elif found == Watch.RELEASE:
             self.release_result()
 
     @work(exclusive=True, group="query", exit_on_error=False)
