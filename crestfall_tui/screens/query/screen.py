@@ -20,7 +20,7 @@ from textual.widgets.text_area import Selection
 from crestfall_tui.modals.cell import on_cell_action
 from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.modals.run_as import ask_run_as
-from crestfall_tui.screens.query.library import QueryLibrary
+from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.screens.query.plan import PlanModal
 from crestfall_tui.services.completion import Catalog, complete, load_catalog
 from crestfall_tui.services.explain import explain
@@ -42,8 +42,7 @@ from crestfall_tui.services.sql_text import (
     split_statements,
     statement_at,
 )
-from crestfall_tui.widgets.buffer_tabs import Buffer, BufferTabs
-from crestfall_tui.widgets.completion_menu import CompletionMenu
+from crestfall_tui.widgets.query_editor import QueryEditor
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.result_tabs import ResultTabs
 from crestfall_tui.widgets.sql_editor import SqlEditor
@@ -54,7 +53,7 @@ EARLIER_BATCHES = 20
 """Of a statement that is not the last one run, the rows kept in its tab (20 x 500)."""
 
 
-class QueryScreen(QueryLibrary):
+class QueryScreen(CrestfallScreen):
     """Write SQL, run it, read the rows as they arrive."""
 
     CSS_PATH = "query.tcss"
@@ -105,7 +104,9 @@ class QueryScreen(QueryLibrary):
 
     def __init__(self, session: QuerySession, history: QueryHistory,
                  snippets: Snippets) -> None:
-        super().__init__(history, snippets)
+        super().__init__()
+        self.history = history
+        self.snippets = snippets
         self.session = session
         self.run = QueryRun(session)
         self._catalog: Catalog | None = None
@@ -120,13 +121,11 @@ class QueryScreen(QueryLibrary):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="query-body"):
-            yield BufferTabs(id="buffers")
-            yield SqlEditor(id="editor")
+            yield QueryEditor(self.history, self.snippets, id="query-editor")
             yield Static("ready", id="query-status")
             with ResultTabs(id="results"), TabPane("Result", id="result-0"):
                 yield ResultGrid()
             yield RichLog(id="query-log", markup=False, wrap=True, max_lines=500)
-        yield CompletionMenu(id="completions")
         yield Footer()
 
 
@@ -150,7 +149,6 @@ class QueryScreen(QueryLibrary):
         return []
 
     def on_mount(self) -> None:
-        self.query_one(SqlEditor).menu = self.query_one(CompletionMenu)
         self._show_mode()
         self.query_one("#results").border_title = "Results"
         self.set_interval(0.1, self._tick)
@@ -462,62 +460,35 @@ class QueryScreen(QueryLibrary):
         self.query_one(RichLog).write(self._status)
 
 
-    # Buffers: the tabs keep each buffer; the one editor shows the active one.
+    # Buffers and the library: the editing pane's.
 
-    def _store(self) -> None:
-        """Keep what the editor shows in the active buffer."""
-        buffer = self.query_one(BufferTabs).shown
-        editor = self.query_one(SqlEditor)
-        buffer.text, buffer.cursor, buffer.file = editor.text, editor.cursor_location, self.file
+    @property
+    def pane(self) -> QueryEditor:
+        return self.query_one(QueryEditor)
 
-    def _load(self, buffer: Buffer) -> None:
-        """Put a buffer in the editor."""
-        editor = self.query_one(SqlEditor)
-        editor.load_text(buffer.text)
-        editor.move_cursor(buffer.cursor)
-        self.file = buffer.file
-        editor.focus()
-
-    def action_new_buffer(self, text: str = "", file: Path | None = None) -> None:
-        self._store()
-        self._load(self.query_one(BufferTabs).add_buffer(text, file))
+    def action_new_buffer(self) -> None:
+        self.pane.new_buffer()
 
     def action_cycle_buffer(self, step: int) -> None:
-        tabs = self.query_one(BufferTabs)
-        if len(tabs.buffers) > 1:
-            self._store()
-            self._load(tabs.step(step))
+        self.pane.cycle(step)
 
-    @work(group="ask", exclusive=True, exit_on_error=False)
-    async def action_close_buffer(self) -> None:
-        tabs = self.query_one(BufferTabs)
-        if len(tabs.buffers) == 1:
-            self.notify("the last buffer stays open", timeout=3)
-            return
-        if self.query_one(SqlEditor).text.strip() and not await self.confirm(
-                f"Close {tabs.shown.label}? Its text is not kept.", "Close"):
-            return
-        self._load(tabs.remove_shown())
+    def action_close_buffer(self) -> None:
+        self.pane.close_buffer()
 
-    @on(BufferTabs.Chosen)
-    def buffer_chosen(self, event: BufferTabs.Chosen) -> None:
-        """A click or the tabs' own keys chose another buffer."""
-        self._store()
-        tabs = self.query_one(BufferTabs)
-        self._load(tabs.show_buffer(tabs.buffers.index(event.buffer)))
+    def action_history(self) -> None:
+        self.pane.recall_history()
 
-    def file_opened(self, path: Path, text: str) -> None:
-        """A file opens in the active buffer when it is empty, else in a new one."""
-        if self.query_one(SqlEditor).text.strip():
-            self.action_new_buffer(text, path)
-            return
-        super().file_opened(path, text)
-        self.query_one(BufferTabs).relabel(path)
+    def action_snippets(self) -> None:
+        self.pane.insert_snippet()
 
-    def file_saved(self, path: Path) -> None:
-        super().file_saved(path)
-        self.query_one(BufferTabs).relabel(path)
+    def action_save_snippet(self) -> None:
+        self.pane.save_snippet()
 
+    def action_open_file(self) -> None:
+        self.pane.open_file()
+
+    def action_save_file(self) -> None:
+        self.pane.save_file()
 
 def _offset(text: str, location: tuple[int, int]) -> int:
     """The character offset of a (row, column) location in the text."""
