@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -35,6 +36,7 @@ from crestfall_tui.stack.secrets import (
 )
 
 LOG_LINES_ON_FAILURE = 15
+LEFTOVER_WAIT_S = 15.0
 
 
 class NativeRuntime(Runtime):
@@ -205,12 +207,24 @@ class NativeRuntime(Runtime):
     def _check_ports(self, services: list[NativeService]) -> None:
         """Refuse before starting anything when a port is taken by something else."""
         for service in services:
-            if port_in_use(self.stack.bind, service.port):
+            # A killed server's own leftovers (orphaned backends) free its port as they
+            # notice it died: wait for them, never blame "another program".
+            if self._port_taken(service) and service.leftovers():
+                wait_for(functools.partial(self._left_by_itself, service), LEFTOVER_WAIT_S,
+                         0.1)
+            if self._port_taken(service):
                 raise ServiceError(
                     service.name,
                     f"port {service.port} on {self.stack.bind} is in use by another program, "
                     f"so {service.name} cannot start; stop that program or set "
                     f"ports.{service.name} for stack '{self.stack.name}' in the config")
+
+    def _port_taken(self, service: NativeService) -> bool:
+        return port_in_use(self.stack.bind, service.port)
+
+    def _left_by_itself(self, service: NativeService) -> bool:
+        """The port is free, or nothing of the service's is left to free it."""
+        return not self._port_taken(service) or not service.leftovers()
 
     def _start(self, service: NativeService, progress: ProgressCallback) -> None:
         """Start a service and wait until it is healthy; a failure shows what the service

@@ -202,6 +202,12 @@ class NativePostgres(NativeService):
             raise ServiceError(self.name, "\n".join(
                 ["setting the passwords in single-user mode failed:", *refused[-5:]]))
 
+    def leftovers(self) -> list[int]:
+        """A dead postmaster's orphans: every backend works in the data dir."""
+        if self.pid() is not None or not self.pgdata.exists():
+            return []
+        return processes_working_in(self.pgdata.resolve())
+
     def log_files(self) -> list[Path]:
         return [self.startup_log, *sorted(self.log_dir.glob("*.json"))]
 

@@ -68,6 +68,10 @@ class NativeService(ABC):
     def log_lines(self, lines: int) -> list[str]:
         """The last lines the server logged."""
 
+    def leftovers(self) -> list[int]:
+        """Processes a killed server of this service left behind, still at work."""
+        return []
+
     def log_files(self) -> list[Path]:
         """Every file the server logs to."""
         return []
