@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Iterable
@@ -14,7 +13,7 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, RichLog, Static, TabPane, TextArea
+from textual.widgets import Footer, Header, TextArea
 from textual.widgets.text_area import Selection
 
 from crestfall_tui.modals.cell import on_cell_action
@@ -30,7 +29,6 @@ from crestfall_tui.services.query_run import QueryRun, Watch
 from crestfall_tui.services.query_session import (
     QueryError,
     QuerySession,
-    ResultStarted,
     RowBatch,
     StatementDone,
 )
@@ -44,7 +42,7 @@ from crestfall_tui.services.sql_text import (
 )
 from crestfall_tui.widgets.query_editor import QueryEditor
 from crestfall_tui.widgets.result_grid import ResultGrid
-from crestfall_tui.widgets.result_tabs import ResultTabs
+from crestfall_tui.widgets.results_panel import ResultsPanel
 from crestfall_tui.widgets.sql_editor import SqlEditor
 
 FIRST_BATCHES = 3
@@ -111,10 +109,7 @@ class QueryScreen(CrestfallScreen):
         self.run = QueryRun(session)
         self._catalog: Catalog | None = None
         """Relations, columns and functions for completion; dropped after DDL."""
-        self._grid: ResultGrid | None = None
-        """The grid of the statement whose rows are coming in."""
         self._started = 0.0
-        self._status = "ready"
         self._lost = False
         """The connection was lost with a transaction open (shown until the next run)."""
 
@@ -122,10 +117,7 @@ class QueryScreen(CrestfallScreen):
         yield Header()
         with Vertical(id="query-body"):
             yield QueryEditor(self.history, self.snippets, id="query-editor")
-            yield Static("ready", id="query-status")
-            with ResultTabs(id="results"), TabPane("Result", id="result-0"):
-                yield ResultGrid()
-            yield RichLog(id="query-log", markup=False, wrap=True, max_lines=500)
+            yield ResultsPanel(id="query-results")
         yield Footer()
 
 
@@ -150,7 +142,6 @@ class QueryScreen(CrestfallScreen):
 
     def on_mount(self) -> None:
         self._show_mode()
-        self.query_one("#results").border_title = "Results"
         self.set_interval(0.1, self._tick)
         self.warm_up()
 
@@ -214,7 +205,7 @@ class QueryScreen(CrestfallScreen):
         try:
             async with self.run.lock:
                 await (self.session.commit() if how == "commit" else self.session.rollback())
-            self.query_one(RichLog).write(how.upper())
+            self.results.say(how.upper())
         finally:
             self._show_mode()
 
@@ -270,7 +261,7 @@ class QueryScreen(CrestfallScreen):
 
         def progress(written: int, rows: int | None) -> None:
             counted = f", {rows} rows" if rows is not None else ""
-            self._status = f"exporting to {path.name}: {written / 1e6:.1f} MB{counted}"
+            self.results.status = f"exporting to {path.name}: {written / 1e6:.1f} MB{counted}"
 
         try:
             report = await export_result(self.session, statement, path, progress)
@@ -280,9 +271,9 @@ class QueryScreen(CrestfallScreen):
         finally:
             self.running = False
         counted = f"{report.rows} rows, " if report.rows is not None else ""
-        self._status = (f"exported {counted}{report.bytes_written / 1e6:.1f} MB to {path} "
-                        f"in {time.monotonic() - self._started:.1f}s")
-        self.query_one(RichLog).write(self._status)
+        self.results.status = (f"exported {counted}{report.bytes_written / 1e6:.1f} MB to "
+                               f"{path} in {time.monotonic() - self._started:.1f}s")
+        self.results.say(self.results.status)
 
     @work(group="ask", exclusive=True, exit_on_error=False)
     async def action_explain(self, analyze: bool) -> None:
@@ -332,14 +323,12 @@ class QueryScreen(CrestfallScreen):
     async def run_statements(self, statements: list[Statement]) -> None:
         """Run the statements in order; the last one's rows stay in the grid."""
         await self.run.close()
-        log = self.query_one(RichLog)
         self._lost = False
         self.running = True
         self._started = time.monotonic()
         try:
-            await self.query_one(ResultTabs).reset()
+            await self.results.reset()
             for index, statement in enumerate(statements):
-                self._grid = None
                 await self.run.start(statement)
                 if index == len(statements) - 1:
                     await self._pull(FIRST_BATCHES)
@@ -347,10 +336,8 @@ class QueryScreen(CrestfallScreen):
                     # One connection runs one statement at a time: earlier results keep
                     # their first rows, and the next statement starts.
                     await self._pull(EARLIER_BATCHES)
-                    if self.run.reading and self._grid is not None:
-                        self._grid.finish()
-                        log.write(f"showing the first {self._grid.row_count} rows of "
-                                  f"statement {index + 1}; run it alone to page through all")
+                    if self.run.reading:
+                        self.results.cut(index + 1)
                     await self.run.close()
         except QueryError as error:
             self._show_error(error)
@@ -361,7 +348,7 @@ class QueryScreen(CrestfallScreen):
             self.running = False
             self._show_mode()
             for notice in self.session.notices:
-                log.write(notice)
+                self.results.say(notice)
             self.session.notices.clear()
 
     @on(ResultGrid.CellAction)
@@ -384,35 +371,19 @@ class QueryScreen(CrestfallScreen):
         None) or it is done."""
         first = True
         async for event in self.run.take(batches):
-            if isinstance(event, ResultStarted):
-                self._grid = await self.query_one(ResultTabs).open(event.statement.text)
-                self._grid.start([c.name for c in event.columns],
-                                 [c.type_name for c in event.columns])
-            elif isinstance(event, RowBatch) and self._grid is not None:
-                self._grid.add_rows(event.rows)
-                if first:
-                    first = False
-                    await asyncio.sleep(0)  # let the first rows paint before the next
-            elif isinstance(event, StatementDone):
+            await self.results.show(event, first_batch=first and isinstance(event, RowBatch))
+            first = first and not isinstance(event, RowBatch)
+            if isinstance(event, StatementDone):
                 if event.statement.kind in ("CREATE", "ALTER", "DROP"):
                     self._catalog = None  # completion reads the catalog again
-                if self._grid is not None:
-                    self._grid.finish()
                 self.history.add(HistoryEntry.now(event.statement.text, event.elapsed_s,
                                                   event.rowcount))
-                self._status = f"{event.status} in {event.elapsed_s:.3f}s"
-                self.query_one(RichLog).write(f"{event.status}  ({event.elapsed_s:.3f}s)")
-        if self.run.reading and self._grid is not None:
-            self._status = f"{self._grid.row_count} rows so far; scroll for more"
+        if self.run.reading:
+            self.results.more_to_come()
 
     def _show_error(self, error: QueryError) -> None:
-        log = self.query_one(RichLog)
-        log.write(f"ERROR:  {error.message}")
-        if error.detail:
-            log.write(f"DETAIL:  {error.detail}")
-        if error.hint:
-            log.write(f"HINT:  {error.hint}")
-        self._status = f"error: {error.message}"
+        """Postgres's message in the log; the editor selects the word it points at."""
+        self.results.error(error)
         editor = self.query_one(TextArea)
         position = error.buffer_position
         if position is not None:
@@ -424,14 +395,7 @@ class QueryScreen(CrestfallScreen):
     def _tick(self) -> None:
         if not self.running and not self.run.lock.locked():
             self._watch_session()
-        status = self.query_one("#query-status", Static)
-        if self.running and self._status.startswith("exporting"):
-            status.update(f"{self._status}   {time.monotonic() - self._started:.1f}s")
-        elif self.running:
-            status.update(f"running… {time.monotonic() - self._started:.1f}s   "
-                          "(escape cancels)")
-        else:
-            status.update(self._status)
+        self.results.tick(self.running, self._started)
 
 
     def _watch_session(self) -> None:
@@ -449,18 +413,15 @@ class QueryScreen(CrestfallScreen):
     @work(exclusive=True, group="query", exit_on_error=False)
     async def release_result(self) -> None:
         """End a half-read result's own transaction; the rows shown stay."""
-        grid = self._grid
         await self.run.close()
-        shown = grid.row_count if grid is not None else 0
-        if grid is not None:
-            grid.finish()
-        self._status = (f"showing the first {shown} rows: the result was released after "
-                        f"{self.session.idle_release_s:g}s idle, so the session holds no "
-                        "locks; run it again for the rest")
-        self.query_one(RichLog).write(self._status)
+        self.results.released(self.session.idle_release_s)
 
 
     # Buffers and the library: the editing pane's.
+
+    @property
+    def results(self) -> ResultsPanel:
+        return self.query_one(ResultsPanel)
 
     @property
     def pane(self) -> QueryEditor:
