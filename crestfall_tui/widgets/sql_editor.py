@@ -140,6 +140,17 @@ class SqlEditor(TextArea):
             return False
         return True
 
+    def show_transaction(self, state: str, *, manual: bool, who: str | None) -> None:
+        """Say in the border how statements run: the user's transaction ("open",
+        "aborted", "lost") or the mode, and as whom."""
+        who_text = f"as {who} · " if who else ""
+        said = {"aborted": "TRANSACTION ABORTED: ctrl+b rollback",
+                "open": "TRANSACTION OPEN: ctrl+o commit, ctrl+b rollback",
+                "lost": "TRANSACTION LOST: the connection was lost"}.get(
+            state, "manual transactions" if manual else "autocommit")
+        self.border_subtitle = who_text + said
+        self.set_class(state != "none", "-transaction-open")
+
     def action_toggle_comment(self) -> None:
         """Comment the selected lines out, or back in."""
         start, end = sorted((self.selection.start, self.selection.end))

@@ -210,21 +210,11 @@ class QueryScreen(CrestfallScreen):
             self._show_mode()
 
     def _show_mode(self) -> None:
-        editor = self.query_one(TextArea)
-        who = f"as {self.session.run_as.label} · " if self.session.run_as else ""
-        state = self.session.transaction_state
-        if state == "aborted":
-            editor.border_subtitle = f"{who}TRANSACTION ABORTED: ctrl+b rollback"
-        elif state == "open":
-            editor.border_subtitle = f"{who}TRANSACTION OPEN: ctrl+o commit, ctrl+b rollback"
-        elif self._lost:
-            editor.border_subtitle = f"{who}TRANSACTION LOST: the connection was lost"
-        elif not self.session.manual:
-            editor.border_subtitle = f"{who}autocommit"
-        else:
-            editor.border_subtitle = f"{who}manual transactions"
-        editor.set_class(state != "none" or self._lost,
-                         "-transaction-open")
+        run_as = self.session.run_as
+        state = "lost" if self._lost and self.session.transaction_state == "none" else \
+            self.session.transaction_state
+        self.query_one(SqlEditor).show_transaction(
+            state, manual=self.session.manual, who=run_as.label if run_as else None)
         self.refresh_bindings()
 
     @on(SqlEditor.CompletionWanted)
