@@ -82,3 +82,29 @@ async def test_run_as_by_keys(stack: StackUnderTest) -> None:
         await pilot.press("ctrl+j")
         await until(pilot, lambda: current_grid(app).complete
                     and current_grid(app).rows == [("bob note",)])
+
+
+async def test_an_empty_answer_returns_to_the_superuser(stack: StackUnderTest) -> None:
+    """Run as anon, then ctrl+n with the answer emptied: the session is the superuser again
+    (the border says so, current_user says so); escape would have kept anon."""
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select current_user as who")
+        editor = app.screen.query_one(TextArea)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: bool(app.screen.query(Input)))
+        app.screen.query_one(Input).value = "anon"
+        await pilot.press("enter")
+        await until(pilot, lambda: "as anon" in str(editor.border_subtitle))
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: bool(app.screen.query(Input)))
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert "as anon" in str(editor.border_subtitle)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: bool(app.screen.query(Input)))
+        app.screen.query_one(Input).value = ""
+        await pilot.press("enter")
+        await until(pilot, lambda: "as anon" not in str(editor.border_subtitle))
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: current_grid(app).rows == [("postgres",)])

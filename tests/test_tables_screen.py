@@ -487,3 +487,27 @@ async def test_duplicate_a_row_count_exactly_and_miss_a_key(
         await commit(pilot, app)
         await until(pilot, lambda: not app.studio.table_pending)
     assert db.execute("select count(*) from copies where name = 'n1'").fetchone() == (2,)
+
+
+async def test_view_as_then_back_to_the_superuser(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]]) -> None:
+    """`a` with anon, then `a` with the answer emptied: the rows are read as the superuser
+    again and the title no longer says "as anon"."""
+    name = f"seen_{uuid.uuid4().hex[:8]}"
+    db.execute(f"create table public.{name} (id int primary key)")
+    db.execute(f"insert into public.{name} values (1)")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await open_table(pilot, app, f"public.{name}")
+            for answer in ("anon", ""):
+                await pilot.press("a")
+                await until(pilot, lambda: bool(app.screen.query(Input)))
+                app.screen.query_one(Input).value = answer
+                await pilot.press("enter")
+                await until(pilot,
+                            lambda a=answer: ("as anon" in title(app)) == (a == "anon"))
+            assert app.studio.table_session.run_as is None
+            await until(pilot, lambda: grid(app).rows == [("1",)])
+    finally:
+        db.execute(f"drop table public.{name}")

@@ -12,7 +12,8 @@ from crestfall_tui.modals.base import CrestfallModal
 
 
 class PromptModal(CrestfallModal[str | None]):
-    """Dismisses with the text typed, or None when cancelled."""
+    """Dismisses with the text typed, or None when cancelled (or left empty, unless an
+    empty answer means something: `empty_allowed`)."""
 
     DEFAULT_CSS = """
     PromptModal > .frame {
@@ -22,10 +23,11 @@ class PromptModal(CrestfallModal[str | None]):
     """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="prompt.cancel")]
 
-    def __init__(self, question: str, value: str = "") -> None:
+    def __init__(self, question: str, value: str = "", *, empty_allowed: bool = False) -> None:
         super().__init__()
         self.question = question
         self.value = value
+        self.empty_allowed = empty_allowed
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="frame"):
@@ -34,4 +36,5 @@ class PromptModal(CrestfallModal[str | None]):
 
     @on(Input.Submitted)
     def accept(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        answer = event.value.strip()
+        self.dismiss(answer if answer or self.empty_allowed else None)

@@ -23,4 +23,5 @@ def ask_run_as(screen: Screen[Any], verb: str, current: RunAs | None,
 
     screen.app.push_screen(PromptModal(
         f"{verb} (empty: the superuser; anon, authenticated, service_role, or an auth "
-        "user's id or email):", current.label if current else ""), answered)
+        "user's id or email):", current.label if current else "", empty_allowed=True),
+        answered)
