@@ -11,6 +11,7 @@ alone cost 0.11 s of a 0.6 s start.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import ipaddress
 import os
 import re
@@ -18,6 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -83,9 +85,16 @@ class StackConfig:
 
     @property
     def data_path(self) -> Path:
-        """The stack's data dir, resolved."""
+        """The stack's data dir, resolved. A remote stack's default is named after where its
+        database is too, so two configs that call different servers by the same name never
+        share a history or an action log."""
         if self.data_dir:
             return Path(self.data_dir).expanduser().resolve()
+        if self.remote is not None:
+            where = urlsplit(self.remote.db_url)
+            key = f"{where.username}@{where.hostname}:{where.port}{where.path}"
+            digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+            return default_data_root() / "stacks" / f"{self.name}-{digest}"
         return default_data_root() / "stacks" / self.name
 
 

@@ -106,3 +106,18 @@ def test_cli_reports_unreadable_file(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe[stacks]")
     done = run_cli("stack", "status", "--config", str(path))
     assert done.returncode == 2 and "not valid TOML" in done.stderr
+
+
+def test_remote_stacks_of_the_same_name_keep_apart(tmp_path: Path) -> None:
+    """Two configs that call different remote servers `staging` get different data dirs (so
+    different histories and action logs); the same server gets the same one."""
+    def remote(url: str) -> Path:
+        config = tmp_path / f"c{abs(hash(url))}.toml"
+        config.write_text(f'[stacks.staging]\nruntime = "remote"\n'
+                          f'[stacks.staging.remote]\ndb_url = "{url}"\n')
+        return load_config(config).stack("staging").data_path
+
+    one = remote("postgresql://postgres:a@db-one:5432/postgres")
+    other = remote("postgresql://postgres:a@db-two:5432/postgres")
+    assert one != other and one.name.startswith("staging-")
+    assert remote("postgresql://postgres:other-password@db-one:5432/postgres") == one
