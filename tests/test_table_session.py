@@ -388,11 +388,13 @@ async def test_pages_stay_whole_after_edits(
 async def test_tree_lists_partitions_under_their_table_with_estimates(
         db: psycopg.Connection[tuple[object, ...]], schema: str,
         session: TableSession) -> None:
-    """Partitions name their partitioned table; a never-analysed table has no estimate;
-    an analysed one has reltuples; system schemas are marked."""
+    """Partitions name their partitioned table, whose size is theirs together; a
+    never-analysed table has no estimate; an analysed one has reltuples; system schemas are
+    marked."""
     db.execute("create table events (id int, at date) partition by range (at)")
     db.execute("create table events_2024 partition of events for values from ('2024-01-01') "
                "to ('2025-01-01')")
+    db.execute("insert into events select g, '2024-06-01' from generate_series(1, 2000) g")
     db.execute("create table counted (id int)")
     db.execute("insert into counted select generate_series(1, 500)")
     db.execute("analyze counted")
@@ -400,6 +402,7 @@ async def test_tree_lists_partitions_under_their_table_with_estimates(
     found = {(r.schema, r.name): r for r in await session.relations()}
     assert found[schema, "events"].kind == "partitioned table"
     assert found[schema, "events_2024"].parent == (schema, "events")
+    assert found[schema, "events"].size_bytes == found[schema, "events_2024"].size_bytes > 0
     assert found[schema, "counted"].estimated_rows == 500
     assert found[schema, "frozen"].kind == "materialized view"
     assert found["pg_catalog", "pg_class"].system and not found[schema, "counted"].system

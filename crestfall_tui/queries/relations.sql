@@ -1,7 +1,12 @@
 -- Every relation for the schema tree: schema, name, kind, estimated rows (-1: never
--- analysed), total size, and the parent of a partition.
+-- analysed), total size (a partitioned table's: all its partitions'), and the parent of a
+-- partition.
 select n.nspname, c.relname, c.relkind::text, c.reltuples::bigint,
-       pg_total_relation_size(c.oid), pn.nspname, pc.relname
+       case when c.relkind = 'p'
+            then (select coalesce(sum(pg_total_relation_size(t.relid)), 0)::bigint
+                  from pg_partition_tree(c.oid) t)
+            else pg_total_relation_size(c.oid) end,
+       pn.nspname, pc.relname
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 left join pg_inherits i on c.relispartition and i.inhrelid = c.oid
