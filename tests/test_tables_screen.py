@@ -511,3 +511,31 @@ async def test_view_as_then_back_to_the_superuser(
             await until(pilot, lambda: grid(app).rows == [("1",)])
     finally:
         db.execute(f"drop table public.{name}")
+
+
+async def test_the_row_form_says_a_trigger_may_fill_a_required_column(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """A NOT NULL column without a default is "required" in the new-row form, unless a
+    BEFORE INSERT row trigger may fill it: then the form says which trigger, and a row left
+    blank there is added (the trigger fills it at commit)."""
+    from crestfall_tui.screens.tables.row_form import RowFormModal
+
+    db.execute("create table stamped (id int primary key, slug text not null)")
+    db.execute("create function fill_slug() returns trigger language plpgsql as $$ "
+               "begin new.slug := coalesce(new.slug, 'slug-' || new.id); return new; end $$")
+    db.execute("create trigger stamp before insert on stamped for each row "
+               "execute function fill_slug()")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        db.execute("insert into stamped (id) values (1)")
+        await open_table(pilot, app, f"{schema}.stamped")
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, RowFormModal))
+        hints = [field.placeholder for field in app.screen.query(Input)]
+        assert hints == ["required, unless trigger stamp fills it"] * 2
+        await pilot.press(*"2", "enter", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen))
+        await commit(pilot, app)
+        await until(pilot, lambda: not app.studio.table_pending)
+    assert db.execute("select slug from stamped where id = 2").fetchone() == ("slug-2",)

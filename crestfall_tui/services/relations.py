@@ -112,6 +112,13 @@ class TableInfo:
     details: tuple[Detail, ...]
 
     @property
+    def insert_triggers(self) -> list[str]:
+        """The row triggers that run before an insert (they may fill columns themselves)."""
+        return [detail.name for detail in self.details if detail.kind == "trigger"
+                and " BEFORE INSERT" in detail.definition.upper()
+                and "FOR EACH ROW" in detail.definition.upper()]
+
+    @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}"
 

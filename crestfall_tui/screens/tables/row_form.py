@@ -46,12 +46,15 @@ class RowFormModal(CrestfallModal[dict[str, str] | None]):
         with VerticalScroll(classes="frame"):
             yield Label(f"New row in {self.table.qualified} — blank takes the default; enter "
                         "goes to the next field, ctrl+s adds the row, escape cancels")
+            filled_by = ", ".join(self.table.insert_triggers)
+            required = f"required, unless trigger {filled_by} fills it" if filled_by \
+                else "required"
             for index, column in enumerate(self.table.columns):
                 if not column.writable:
                     continue
                 default = column.default or ("identity" if column.identity else None)
                 hint = f"DEFAULT {default}" if default else "NULL" if column.nullable \
-                    else "required"
+                    else required
                 with Horizontal():
                     yield Label(Text.assemble(column.name, "\n", (column.type_sql, "dim")),
                                 classes="field-name")
