@@ -41,7 +41,8 @@ class Studio:
              first_status: Future[StackStatus] | None = None) -> Studio:
         postgres = runtime.postgres(read_only=stack.read_only, database=stack.database)
         return cls(stack, runtime, postgres, PendingChanges(), TableSession(postgres),
-                   QuerySession(postgres, idle_release_s=stack.release_idle_results),
+                   QuerySession(postgres, text_values=True,
+                                idle_release_s=stack.release_idle_results),
                    first_status)
 
     @property

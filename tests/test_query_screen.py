@@ -22,7 +22,7 @@ async def test_rows_stream_in_and_more_come_on_scroll(stack: StackUnderTest) -> 
         await pilot.press("ctrl+j")
         await until(pilot, lambda: current_grid(app).row_count >= 1000)
         grid = current_grid(app)
-        assert grid.columns == ["g", "n"] and grid.rows[0] == (1, None)
+        assert grid.columns == ["g", "n"] and grid.rows[0] == ("1", None)
         assert grid.row_count < 50000 and not grid.complete  # the rest waits on the server
         grid.focus()
         await pilot.press("end")
@@ -166,7 +166,7 @@ async def test_each_statement_gets_its_own_result_tab(stack: StackUnderTest) -> 
         await until(pilot, lambda: "SELECT 1" in log_text(app) and not app.screen.running)
         tabs = app.screen.query_one(TabbedContent)
         grids = list(app.screen.query(ResultGrid))
-        assert [g.rows for g in grids] == [[(1,)], [(2,)], [(3,)]]
+        assert [g.rows for g in grids] == [[("1",)], [("2",)], [("3",)]]
         assert tabs.active == "result-3" and current_grid(app).columns == ["c"]
         assert "CREATE TABLE" in log_text(app)
 
@@ -255,3 +255,25 @@ async def test_clicking_a_buffer_tab_shows_that_buffer(stack: StackUnderTest) ->
         await until(pilot, lambda: editor.text == "select 1 as first")
         await pilot.click("#buffer-2")
         await until(pilot, lambda: editor.text == "select 2 as second")
+
+
+async def test_values_show_as_postgres_writes_them(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """Intervals, a JSON null (apart from SQL NULL), arrays, enums and infinite dates show
+    as Postgres's own text, and each column's type as Postgres names it."""
+    db.execute("create type mood as enum ('calm', 'busy')")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, (
+            f"select '1 year 2 mons 3 days 04:05:06'::interval as span, "
+            f"'null'::jsonb as json_null, null::jsonb as sql_null, "
+            f"array['a', 'b c']::text[] as tags, 'busy'::{schema}.mood as mood, "
+            f"'infinity'::date as forever, 1.50::numeric as price"))
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: "SELECT 1" in log_text(app))
+        grid = current_grid(app)
+        assert grid.rows[0] == ("1 year 2 mons 3 days 04:05:06", "null", None,
+                                '{a,"b c"}', "busy", "infinity", "1.50")
+        assert grid.types == ["interval", "jsonb", "jsonb", "text[]", f"{schema}.mood",
+                              "date", "numeric"]

@@ -73,7 +73,7 @@ async def test_several_statements_in_order(session: QuerySession) -> None:
     assert done[3].rowcount == 2
     started = [e for e in events if isinstance(e, ResultStarted)]
     assert [c.name for c in started[1].columns] == ["b", "c", "d"]
-    assert [c.type_name for c in started[0].columns] == ["int4"]
+    assert [c.type_name for c in started[0].columns] == ["integer"]
     assert RowBatch([("x", None, "")]) in events  # NULL stays distinct from ''
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,10 @@ class PlanNode:
 
 
 def parse_plan(document: Any) -> PlanNode:
-    """The root node of EXPLAIN (FORMAT JSON)'s output."""
+    """The root node of EXPLAIN (FORMAT JSON)'s output (parsed, or as text when the session
+    loads every value as Postgres's text)."""
+    if isinstance(document, str):
+        document = json.loads(document)
     return _node(document[0]["Plan"])
 
 

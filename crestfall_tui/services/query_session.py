@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from crestfall_tui.clients.postgres import PostgresClient, load_as_text, server_closed
 from crestfall_tui.errors import CrestfallError
+from crestfall_tui.queries import query
 from crestfall_tui.services.run_as import RunAs, role_scope
 from crestfall_tui.services.sql_text import Statement, split_statements
 
@@ -105,6 +106,7 @@ class QuerySession:
     _result_transaction: bool = False
     _conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
     _names: itertools.count[int] = field(default_factory=itertools.count)
+    _type_names: dict[int, str] = field(default_factory=dict)
 
     async def connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
         """The session's connection, opened (again) when needed."""
@@ -268,7 +270,8 @@ class QuerySession:
                 await plain.execute(statement.text.encode())
                 total = plain.rowcount
                 if plain.description is not None:
-                    yield ResultStarted(statement, self._columns(conn, plain.description))
+                    yield ResultStarted(statement,
+                                        await self._columns(conn, plain.description))
                     total = 0
                     while rows := await plain.fetchmany(fetch_size):
                         total += len(rows)
@@ -302,7 +305,8 @@ class QuerySession:
         try:
             async with self.scope(conn):
                 await cursor.execute(statement.text.encode())
-                yield ResultStarted(statement, self._columns(conn, cursor.description))
+                yield ResultStarted(statement,
+                                    await self._columns(conn, cursor.description))
                 total = 0
                 size = min(FIRST_FETCH, fetch_size)
                 while rows := await cursor.fetchmany(size):
@@ -368,15 +372,19 @@ class QuerySession:
             [sql.SQL("DECLARE"), sql.Identifier(name), sql.SQL("CURSOR"), sql.SQL("FOR ")])
         return len(prefix.as_string(conn))
 
-    @staticmethod
-    def _columns(conn: psycopg.AsyncConnection[Any], description: Any) -> tuple[Column, ...]:
-        types = conn.adapters.types
-        found = []
-        for column in description or ():
-            info = types.get(column.type_code)
-            found.append(Column(column.name, info.name if info else f"oid {column.type_code}",
-                                column.type_code))
-        return tuple(found)
+    async def _columns(self, conn: psycopg.AsyncConnection[Any],
+                       description: Any) -> tuple[Column, ...]:
+        """The result's columns, their types named as Postgres names them (integer, text[],
+        an enum's own name), read from the catalog once per type and session."""
+        oids = [column.type_code for column in description or ()]
+        unknown = sorted(set(oids) - self._type_names.keys())
+        if unknown:
+            cursor = conn.cursor()
+            await cursor.execute(query("type_names"), {"oids": unknown})
+            self._type_names |= {int(oid): str(name) for oid, name in await cursor.fetchall()}
+        return tuple(Column(column.name, self._type_names.get(column.type_code,
+                                                              f"oid {column.type_code}"),
+                            column.type_code) for column in description or ())
 
     @staticmethod
     def error_for(statement: Statement, error: psycopg.Error, prefix: int = 0) -> QueryError:
