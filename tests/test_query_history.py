@@ -53,3 +53,23 @@ async def test_runs_are_recorded_and_recalled_by_keys(stack: StackUnderTest) -> 
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: app.screen.query_one(TextArea).text == marker)
+
+
+async def test_arrows_move_the_choice_while_typing(stack: StackUnderTest) -> None:
+    """In a type-to-filter list, down moves the highlighted choice although the search line
+    has the focus, and enter takes that one, not the first."""
+    first, second = "select 'arrow one' as a", "select 'arrow two' as a"
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        for text in (first, second):
+            await open_query(stack, app, text)
+            await pilot.press("ctrl+j")
+            await until(pilot, lambda t=text: any(
+                e.text == t for e in QueryHistory(stack.stack.data_path).entries()))
+        app.screen.query_one(TextArea).text = ""
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: bool(app.screen.query(Input)))
+        await pilot.press(*"arrow")
+        await pilot.pause(0.3)
+        await pilot.press("down", "enter")  # newest first: the second choice is the first run
+        await until(pilot, lambda: app.screen.query_one(TextArea).text == first)

@@ -146,3 +146,17 @@ def test_query_command_takes_a_database(stack: StackUnderTest, second_database: 
     missing = stack.cli("query", "--database", "nope", "-c", "select 1")
     assert missing.returncode == 1
     assert "there is no database 'nope'" in missing.stderr and missing.stderr.count("\n") == 1
+
+
+async def test_ctrl_q_quits_from_the_editor_too(stack: StackUnderTest) -> None:
+    """`q` is typed into the SQL editor, but ctrl+q quits from anywhere (asking first when
+    work would be lost)."""
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.switch_mode("query")
+        editor = app.screen.query_one(TextArea)
+        editor.focus()
+        await pilot.press("q")
+        assert editor.text == "q" and app.is_running
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: not app.is_running)

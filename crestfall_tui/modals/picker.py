@@ -30,6 +30,9 @@ class PickerModal(CrestfallModal[str | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close", id="picker.close"),
         Binding("slash", "focus_search", "Search", id="picker.search"),
+        # The search line keeps the focus while one types; the arrows still move the choice.
+        Binding("down", "move(1)", show=False, priority=True, id="picker.down"),
+        Binding("up", "move(-1)", show=False, priority=True, id="picker.up"),
     ]
 
     def __init__(self, title: str, load: Callable[[str], list[Choice]]) -> None:
@@ -54,10 +57,18 @@ class PickerModal(CrestfallModal[str | None]):
     def filter(self, event: Input.Changed) -> None:
         self.load(event.value)
 
+    def action_move(self, step: int) -> None:
+        options = self.query_one(OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -step
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
+
     @on(Input.Submitted)
-    def take_first(self) -> None:
+    def take_highlighted(self) -> None:
+        """Enter in the search takes the highlighted choice (the first, unless moved)."""
         if self._shown:
-            self.dismiss(self._shown[0][1])
+            index = self.query_one(OptionList).highlighted or 0
+            self.dismiss(self._shown[min(index, len(self._shown) - 1)][1])
 
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
@@ -81,3 +92,5 @@ class PickerModal(CrestfallModal[str | None]):
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([Option(label) for label, _ in message.choices])
+        if message.choices:
+            options.highlighted = 0
