@@ -103,7 +103,7 @@ async def test_tables_view_as_cannot_commit_on_a_read_only_stack(
 
 
 def test_every_way_of_asking_reaches_the_query_command(
-        stack: StackUnderTest, db: Db, table: str, tmp_path: object) -> None:
+        stack: StackUnderTest, db: Db, table: str) -> None:
     """--read-only before or after `query`, and read_only = true, all refuse the write."""
     write = f"set default_transaction_read_only = off; update public.{table} set v = 'x'"
     read_only_config = stack.root / "read-only.toml"

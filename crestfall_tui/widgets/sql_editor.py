@@ -69,10 +69,15 @@ class SqlEditor(TextArea):
             self._mark_timer.stop()
         self._mark_timer = self.set_timer(MARK_DELAY, self.mark_current_statement)
 
+    @property
+    def cursor_offset(self) -> int:
+        """The cursor as a character offset in the text."""
+        row, column = self.cursor_location
+        return sum(len(line) + 1 for line in self.text.split("\n")[:row]) + column
+
     def mark_current_statement(self) -> None:
         """Mark the statement under the cursor and name it, and its lines, in the title."""
-        row, column = self.cursor_location
-        offset = sum(len(line) + 1 for line in self.text.split("\n")[:row]) + column
+        offset = self.cursor_offset
         statements = split_statements(self.text)
         current = statement_at(self.text, offset)
         if current is None:
@@ -88,8 +93,7 @@ class SqlEditor(TextArea):
 
     def action_complete(self) -> None:
         """Ask for the completions of the word at the cursor."""
-        row, column = self.cursor_location
-        offset = sum(len(line) + 1 for line in self.text.split("\n")[:row]) + column
+        offset = self.cursor_offset
         current = statement_at(self.text, offset)
         start = current.start if current is not None and current.start <= offset else 0
         end = max(offset, current.end if current else offset)

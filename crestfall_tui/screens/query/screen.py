@@ -291,7 +291,7 @@ class QueryScreen(CrestfallScreen):
         if editor.selected_text.strip():
             found = split_statements(editor.selected_text)
             return found[0] if found else None
-        return statement_at(editor.text, _offset(editor.text, editor.cursor_location))
+        return statement_at(editor.text, self.query_one(SqlEditor).cursor_offset)
 
     async def action_cancel(self) -> None:
         await self.session.cancel()
@@ -440,13 +440,6 @@ class QueryScreen(CrestfallScreen):
 
     def action_save_file(self) -> None:
         self.pane.save_file()
-
-def _offset(text: str, location: tuple[int, int]) -> int:
-    """The character offset of a (row, column) location in the text."""
-    lines = text.split("\n")
-    row, column = location
-    return sum(len(line) + 1 for line in lines[:row]) + column
-
 
 def _location(text: str, offset: int) -> tuple[int, int]:
     """The (row, column) location of a character offset in the text."""
