@@ -147,3 +147,13 @@ async def test_watch_says_when_an_idle_result_should_be_released(
     assert run.watch() == Watch.RELEASE
     await run.close()
     assert run.watch() == Watch.NOTHING and not session.holds_result
+
+
+async def test_asking_for_the_connection_twice_at_once_opens_one(
+        session: QuerySession) -> None:
+    """Two callers asking together (a warm-up and a first run) share one connection, so a
+    transaction begun on it is never replaced by a fresh one."""
+    import asyncio
+
+    first, second = await asyncio.gather(session.connection(), session.connection())
+    assert first is second

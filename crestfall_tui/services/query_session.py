@@ -8,6 +8,7 @@ position of the error in the statement.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import time
@@ -107,19 +108,25 @@ class QuerySession:
     _conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
     _names: itertools.count[int] = field(default_factory=itertools.count)
     _type_names: dict[int, str] = field(default_factory=dict)
+    _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
-        """The session's connection, opened (again) when needed."""
-        if self._conn is None or self._conn.closed:
-            self._conn = await self.postgres.open()
-            # The user's statements are run once each, as psql runs them: never prepared.
-            self._conn.prepare_threshold = None
-            self._conn.add_notice_handler(
-                lambda diag: self.notices.append(f"{diag.severity}: {diag.message_primary}"))
-            await self._conn.set_autocommit(not self.manual)
-            if self.text_values:
-                load_as_text(self._conn.adapters)
-        return self._conn
+        """The session's connection, opened (again) when needed. Opened once however many
+        ask at the same time (the screen warms it up while the first run may already ask):
+        a second connection would silently replace one with a transaction on it."""
+        async with self._opening:
+            if self._conn is None or self._conn.closed:
+                conn = await self.postgres.open()
+                # The user's statements are run once each, as psql runs them: never prepared.
+                conn.prepare_threshold = None
+                conn.add_notice_handler(
+                    lambda diag: self.notices.append(f"{diag.severity}: "
+                                                     f"{diag.message_primary}"))
+                await conn.set_autocommit(not self.manual)
+                if self.text_values:
+                    load_as_text(conn.adapters)
+                self._conn = conn
+            return self._conn
 
     @property
     def transaction_state(self) -> str:
