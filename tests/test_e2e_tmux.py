@@ -14,8 +14,22 @@ from tests.helpers import BINARY, StackUnderTest, eventually
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+# A tmux server of the tests' own, kept up by one idle session for the whole module: when
+# each test's session was the server's last, killing it stopped the server, and the next
+# test's new-session could race the exiting server and find no pane at all (seen in CI).
+SOCKET = f"crestfall-tests-{uuid.uuid4().hex[:8]}"
+
+
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True,
+                          check=False).stdout
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tmux_server() -> Iterator[None]:
+    tmux("new-session", "-d", "-s", "keeper", "sleep 3600")
+    yield
+    tmux("kill-server")
 
 
 @pytest.fixture
