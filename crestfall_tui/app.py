@@ -16,9 +16,10 @@ from textual.widgets import HelpPanel
 
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import ConfigError, CrestfallError
-from crestfall_tui.modals import ConfirmModal, PickerModal
+from crestfall_tui.modals import ConfirmModal, PickerModal, TextModal
 from crestfall_tui.screens import CrestfallScreen
 from crestfall_tui.sections import SECTIONS, Section, Studio
+from crestfall_tui.services.action_log import action_text
 from crestfall_tui.services.units import size_text
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
@@ -105,6 +106,13 @@ class CrestfallApp(App[None]):
         """What quitting (or leaving the database) would lose, as every section says it."""
         return [line for screen in self.open_sections() for line in screen.unsaved_work()]
 
+    @work(group="log", thread=True, exit_on_error=False)
+    def action_action_log(self) -> None:
+        """Every write the studio committed on this stack, newest first."""
+        text = action_text(self.studio.actions.entries())
+        self.call_from_thread(self.push_screen,
+                              TextModal("Action log (newest first)", text, "sql"))
+
     @work(group="database", exclusive=True, exit_on_error=False)
     async def action_choose_database(self) -> None:
         """Pick another database of the stack (with its size) for Tables and Query."""
@@ -161,5 +169,8 @@ class CrestfallApp(App[None]):
                                 lambda name=section.name: self.switch_mode(name))
         yield SystemCommand(f"Database: open another (F12; now {self.studio.database})",
                             "Tables and Query follow it", self.action_choose_database)
+        yield SystemCommand("Action log (L in Tables)",
+                            "Every write the studio committed on this stack, newest first",
+                            self.action_action_log)
         if isinstance(screen, CrestfallScreen):
             yield from screen.commands()

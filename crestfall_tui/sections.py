@@ -34,16 +34,19 @@ class Studio:
     table_pending: PendingChanges
     table_session: TableSession
     query_session: QuerySession
+    actions: ActionLog
+    """Every write the studio commits on this stack (Tables, imports, Query)."""
     first_status: Future[StackStatus] | None = None
 
     @classmethod
     def open(cls, stack: StackConfig, runtime: Runtime,
              first_status: Future[StackStatus] | None = None) -> Studio:
         postgres = runtime.postgres(read_only=stack.read_only, database=stack.database)
-        return cls(stack, runtime, postgres, PendingChanges(), TableSession(postgres),
-                   QuerySession(postgres, text_values=True,
+        actions = ActionLog(stack.name, stack.data_path)
+        return cls(stack, runtime, postgres, PendingChanges(), TableSession(postgres, log=actions),
+                   QuerySession(postgres, text_values=True, log=actions,
                                 idle_release_s=stack.release_idle_results),
-                   first_status)
+                   actions, first_status)
 
     @property
     def database(self) -> str:
@@ -79,8 +82,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("stack", "f1", "Stack", "Services and health, extensions, connections",
             lambda s: StackScreen(s.runtime, Extensions(s.postgres), s.first_status)),
     Section("tables", "f2", "Tables", "Browse and edit tables",
-            lambda s: TablesScreen(s.table_session, s.table_pending,
-                                   ActionLog(s.stack.name, s.stack.data_path))),
+            lambda s: TablesScreen(s.table_session, s.table_pending)),
     Section("query", "f3", "Query", "SQL editor and streaming results",
             lambda s: QueryScreen(s.query_session, QueryHistory(s.stack.data_path),
                                   Snippets(s.stack.data_path))),

@@ -126,8 +126,8 @@ async def test_commit_updates_inserts_deletes_in_one_transaction_and_logs(
     pending.set_cell(rows[1], "qty", None, "1")
     pending.toggle_delete(rows[2])
     pending.insert({"name": "four", "qty": DEFAULT})
-    log = ActionLog("local", tmp_path)
-    done = await session.commit(table, pending, log)
+    log = session.log = ActionLog("local", tmp_path)
+    done = await session.commit(table, pending)
     assert [rows for _, rows in done] == [1, 1, 1, 1] and not pending
     assert db.execute("select id, name, qty, tags, meta, at::text from items order by id"
                       ).fetchall() == [
@@ -137,6 +137,9 @@ async def test_commit_updates_inserts_deletes_in_one_transaction_and_logs(
     assert len(actions) == 4 and actions[-1].statement.startswith("UPDATE")
     assert '"items"' in actions[-1].statement and "%s" in actions[-1].statement
     assert "uno" in actions[-1].params and actions[0].statement.startswith("INSERT")
+    assert {(a.source, a.tag, a.database) for a in actions} == {
+        ("tables", "UPDATE 1", "postgres"), ("tables", "DELETE 1", "postgres"),
+        ("tables", "INSERT 1", "postgres")}
 
 
 async def test_a_failing_statement_rolls_back_all_and_keeps_the_changes(
@@ -328,7 +331,12 @@ async def test_export_and_import_round_trip(
     dst = await session.table(schema, "dst")
     plan = read_plan(out, dst)
     assert plan.mapping == ["id", "t", "j"] and len(plan.rows) == 3
+    session.log = ActionLog("local", tmp_path)
     assert await session.import_csv(dst, plan, lambda sent, total: None) == 3
+    [imported] = session.log.entries()
+    assert (imported.source, imported.tag, imported.rows) == ("import", "COPY 3", 3)
+    assert imported.statement.startswith(f'COPY "{schema}"."dst" ("id", "t", "j") FROM STDIN')
+    assert str(out) in imported.statement
     assert db.execute("select * from dst order by id").fetchall() == db.execute(
         "select * from src where id < 4 order by id").fetchall()
     lines = tmp_path / "out.jsonl"
@@ -346,9 +354,11 @@ async def test_a_bad_csv_line_loads_nothing_and_names_the_line(
     table = await session.table(schema, "nums")
     plan = read_plan(bad, table)
     assert plan.mapping == ["id", "n"]  # matched whatever the case
+    session.log = ActionLog("local", tmp_path)
     with pytest.raises(CrestfallError) as refused:
         await session.import_csv(table, plan, lambda sent, total: None)
     assert "line 4" in refused.value.message and "nothing was loaded" in refused.value.message
+    assert session.log.entries() == []  # nothing committed, nothing logged
     assert db.execute("select count(*) from nums").fetchone() == (0,)
     plan.mapping = ["id", None]
     with pytest.raises(CrestfallError, match="goes to no column"):

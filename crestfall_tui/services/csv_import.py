@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.relations import TableInfo
@@ -18,6 +18,9 @@ from crestfall_tui.services.relations import TableInfo
 PREVIEW_ROWS = 8
 CHUNK = 256 * 1024
 _LINE = re.compile(r"line (\d+)")
+
+if TYPE_CHECKING:
+    from psycopg import sql
 
 
 @dataclass
@@ -67,19 +70,25 @@ def read_plan(path: Path, table: TableInfo) -> CsvPlan:
     return CsvPlan(path, header, rows, mapping)
 
 
+def copy_statement(table: TableInfo, plan: CsvPlan) -> sql.Composed:
+    """The COPY that loads the file's mapped columns."""
+    from psycopg import sql
+
+    return sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)").format(
+        sql.Identifier(table.schema, table.name),
+        sql.SQL(", ").join(sql.Identifier(name) for name in plan.mapping if name))
+
+
 async def load_csv(conn: Any, scope: Callable[[Any], Any], table: TableInfo, plan: CsvPlan,
                    progress: Callable[[int, int], None]) -> int:
     """COPY the whole file in one transaction, inside `scope` (the role viewed as, read-only);
     the rows loaded. `progress(bytes, total)`."""
     import psycopg
-    from psycopg import sql
 
     problems = plan.problems(table)
     if problems:
         raise CrestfallError("; ".join(problems), title="Import")
-    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, HEADER true)").format(
-        sql.Identifier(table.schema, table.name),
-        sql.SQL(", ").join(sql.Identifier(name) for name in plan.mapping if name))
+    statement = copy_statement(table, plan)
     total = plan.path.stat().st_size
     sent = 0
     try:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from crestfall_tui.clients.postgres import PostgresClient, load_as_text, server_closed
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.queries import query
+from crestfall_tui.services.action_log import ActionLog, TransactionWrites, Write
 from crestfall_tui.services.run_as import RunAs, role_scope
 from crestfall_tui.services.sql_text import Statement, split_statements
 
@@ -101,6 +102,8 @@ class QuerySession:
     idle_release_s: float = 15.0
     """A half-read result that holds a transaction of its own is released after this long
     idle (the screen does it), keeping the rows shown; 0 keeps it until read to the end."""
+    log: ActionLog | None = None
+    """Where the writes it commits are recorded (the studio's action log)."""
     notices: list[str] = field(default_factory=list)
     lost_transaction: bool = False
     """The connection was lost with the user's transaction open; said at the next run."""
@@ -109,6 +112,10 @@ class QuerySession:
     _names: itertools.count[int] = field(default_factory=itertools.count)
     _type_names: dict[int, str] = field(default_factory=dict)
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _writes: TransactionWrites = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._writes = TransactionWrites(self.log)
 
     async def connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
         """The session's connection, opened (again) when needed. Opened once however many
@@ -176,10 +183,12 @@ class QuerySession:
         if conn is None or conn.closed:
             return
         try:
-            await conn.execute(how)
+            done = await conn.execute(how)
         except psycopg.OperationalError:
             await self._drop_lost_connection()
             raise self._lost_error(True) from None
+        # Committing an aborted transaction rolls it back, and the server says so.
+        self._writes.ended(committed=done.statusmessage == "COMMIT")
 
     def connection_lost(self) -> bool:
         """Whether the server closed the idle connection (a restart, a terminated backend);
@@ -192,11 +201,13 @@ class QuerySession:
         if lost:
             self.lost_transaction = self.lost_transaction or self.in_transaction
             self._conn = None
+            self._writes.ended(committed=False)
         return lost
 
     async def _drop_lost_connection(self) -> None:
         conn, self._conn = self._conn, None
         self._result_transaction = False
+        self._writes.ended(committed=False)
         if conn is not None:
             await conn.close()
 
@@ -215,8 +226,10 @@ class QuerySession:
         split_statements("select 1")
 
     async def close(self) -> None:
+        """Close the connection; a transaction still open is rolled back by the server."""
         if self._conn is not None:
             await self._conn.close()
+        self._writes.ended(committed=False)
 
     async def cancel(self) -> None:
         """Ask the server to cancel the running statement; the connection stays usable."""
@@ -283,8 +296,13 @@ class QuerySession:
                     while rows := await plain.fetchmany(fetch_size):
                         total += len(rows)
                         yield RowBatch(rows)
-            yield StatementDone(statement, plain.statusmessage or "", max(total, 0),
-                                time.monotonic() - started)
+            tag = plain.statusmessage or ""
+            if self.log is not None:
+                self._writes.ran(statement, Write(
+                    statement.text, rows=max(plain.rowcount, 0), tag=tag,
+                    run_as=self.run_as.label if self.run_as else "",
+                    database=conn.info.dbname), in_transaction=self.in_transaction)
+            yield StatementDone(statement, tag, max(total, 0), time.monotonic() - started)
         except psycopg.OperationalError as error:
             if conn.closed or conn.broken:
                 was_open = self.transaction_state != "none" or self.manual

@@ -19,8 +19,8 @@ from crestfall_tui.clients.postgres import (
     with_params,
 )
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.services.action_log import ActionLog
-from crestfall_tui.services.csv_import import CsvPlan, load_csv
+from crestfall_tui.services.action_log import ActionLog, Write
+from crestfall_tui.services.csv_import import CsvPlan, copy_statement, load_csv
 from crestfall_tui.services.export import ExportReport, export_format, write_export
 from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.relations import (
@@ -50,6 +50,8 @@ class TableSession:
     postgres: PostgresClient
     run_as: RunAs | None = None
     """Read and write as this role or auth user (row-level security applies)."""
+    log: ActionLog | None = None
+    """Where committed edits and imports are recorded (the studio's action log)."""
     _conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
     _rows: psycopg.AsyncCursor[tuple[Any, ...]] | None = None
     _texts: dict[int, tuple[Any, bytes]] = field(default_factory=dict)
@@ -275,8 +277,8 @@ class TableSession:
         async with self._using() as conn:
             return [describe(planned, conn) for planned in plan(table, pending)]
 
-    async def commit(self, table: TableInfo, pending: PendingChanges,
-                     log: ActionLog | None = None) -> list[tuple[Planned, int]]:
+    async def commit(self, table: TableInfo,
+                     pending: PendingChanges) -> list[tuple[Planned, int]]:
         """Every pending change in one transaction. An update or delete that finds no row
         (changed since it was read) or more than one stops it; any failure rolls back all
         of it and leaves the pending changes as they were, the error on its change."""
@@ -304,10 +306,12 @@ class TableSession:
             assert change.row is not None
             change.error = "changed by someone else since it was read"
             raise Conflict(change, await self.current(table, change.row)) from None
-        if log is not None:
+        if self.log is not None:
             async with self._using() as conn:
                 for step, rows in done:
-                    log.record(step.statement.as_string(conn), step.params, rows)
+                    self.log.record(self._write(conn, step.statement.as_string(conn),
+                                                step.params, rows, "tables",
+                                                f"{step.change.kind.upper()} {rows}"))
         pending.changes = []
         return done
 
@@ -342,7 +346,18 @@ class TableSession:
                          progress: Callable[[int, int], None]) -> int:
         """Load a mapped CSV file into the table in one transaction; the rows loaded."""
         async with await self.postgres.open() as conn:
-            return await load_csv(conn, self.scope, table, plan, progress)
+            loaded = await load_csv(conn, self.scope, table, plan, progress)
+            if self.log is not None:
+                self.log.record(self._write(conn, copy_statement(table, plan).as_string(conn),
+                                            (), loaded, "import", f"COPY {loaded}",
+                                            f"from {plan.path}"))
+            return loaded
+
+    def _write(self, conn: Any, statement: str, params: tuple[object, ...], rows: int,
+               source: str, tag: str, note: str = "") -> Write:
+        """A committed write as the action log records it."""
+        return Write(statement + (f" -- {note}" if note else ""), params, rows, source, tag,
+                     self.run_as.label if self.run_as else "", conn.info.dbname)
 
 
 def _block(ctid: str) -> int:

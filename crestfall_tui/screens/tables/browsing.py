@@ -12,7 +12,6 @@ from textual import on, work
 from textual.widgets import Static
 
 from crestfall_tui.screens.base import CrestfallScreen
-from crestfall_tui.services.action_log import ActionLog
 from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.relations import TableInfo
 from crestfall_tui.services.table_session import PAGE_SIZE, TableSession
@@ -26,12 +25,10 @@ from crestfall_tui.widgets.view_controls import ViewControls
 class TablesBrowsing(CrestfallScreen):
     """A relation in the grid, read a window at a time."""
 
-    def __init__(self, session: TableSession, pending: PendingChanges,
-                 actions_log: ActionLog) -> None:
+    def __init__(self, session: TableSession, pending: PendingChanges) -> None:
         super().__init__()
         self.session = session
         self.pending = pending
-        self.actions_log = actions_log
         self.view: TableView | None = None
         self.estimate: int | None = None
         self.exact: int | None = None

@@ -204,7 +204,7 @@ class TablesEditing(TablesBrowsing):
         assert self.view is not None
         table = self.view.table
         try:
-            done = await self.session.commit(table, self.pending, self.actions_log)
+            done = await self.session.commit(table, self.pending)
         except Conflict as conflict:
             self.changed()
             found = conflict

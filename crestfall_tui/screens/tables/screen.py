@@ -52,7 +52,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
                 id="tables.export"),
         Binding("I", "import_csv", "Import", show=False, tooltip="Load a CSV file",
                 id="tables.import"),
-        Binding("L", "action_log", "Action log", show=False,
+        Binding("L", "app.action_log", "Action log", show=False,
                 tooltip="Every write the studio committed on this stack", id="tables.log"),
         Binding("r", "reload", "Reload", show=False, tooltip="Read the tree and rows again",
                 id="tables.reload"),
@@ -80,8 +80,6 @@ class TablesScreen(TablesNavigation, TablesTransfer):
                             self.action_export)
         yield SystemCommand("Tables: import a CSV file", "Preview, map columns, load",
                             self.action_import_csv)
-        yield SystemCommand("Tables: action log", "Every write the studio committed",
-                            self.action_action_log)
         yield SystemCommand("Tables: view as a role or user", "RLS applies",
                             self.action_view_as)
 

@@ -9,11 +9,9 @@ from textual import work
 from textual.widgets import ProgressBar
 
 from crestfall_tui.modals.prompt import PromptModal
-from crestfall_tui.modals.reading import TextModal
 from crestfall_tui.modals.run_as import ask_run_as
 from crestfall_tui.screens.tables.csv_import import ImportModal
 from crestfall_tui.screens.tables.editing import TablesEditing
-from crestfall_tui.services.action_log import action_text
 from crestfall_tui.services.csv_import import CsvPlan, read_plan
 from crestfall_tui.services.relations import TableInfo
 from crestfall_tui.services.table_view import TableView
@@ -95,11 +93,3 @@ class TablesTransfer(TablesEditing):
         self.notify(f"loaded {loaded:,} rows from {plan.path.name}", title="Import")
         self.reload_window()
 
-    def action_action_log(self) -> None:
-        self.show_log()
-
-    @work(group="log", thread=True, exit_on_error=False)
-    def show_log(self) -> None:
-        text = action_text(self.actions_log.entries())
-        self.app.call_from_thread(self.app.push_screen,
-                                  TextModal("Action log (newest first)", text, "sql"))
