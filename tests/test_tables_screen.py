@@ -18,7 +18,16 @@ from crestfall_tui.modals.reading import TextModal
 from crestfall_tui.screens import TablesScreen
 from crestfall_tui.screens.tables.cell_editor import CellEditorModal
 from crestfall_tui.screens.tables.conflict import ConflictModal
-from tests.drivers import commit, edit_cell, grid, open_table, title, until
+from tests.drivers import (
+    commit,
+    current_grid,
+    edit_cell,
+    grid,
+    open_query,
+    open_table,
+    title,
+    until,
+)
 from tests.helpers import StackUnderTest
 
 
@@ -539,3 +548,30 @@ async def test_the_row_form_says_a_trigger_may_fill_a_required_column(
         await commit(pilot, app)
         await until(pilot, lambda: not app.studio.table_pending)
     assert db.execute("select slug from stamped where id = 2").fetchone() == ("slug-2",)
+
+
+async def test_the_last_row_is_drawn_above_the_horizontal_scrollbar(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """A table wider than the screen has a horizontal scrollbar: after `end` the last row
+    is drawn above it, not under it; in the Query grid too."""
+    columns = ", ".join(f"c{n} text default repeat('w', 30)" for n in range(12))
+    db.execute(f"create table wide (id int primary key, mark text, {columns})")
+    db.execute("insert into wide (id, mark) select g, 'zz' || g from generate_series(1, 300) g")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.wide")
+        await pilot.press("end")
+        await until(pilot, lambda: table.rows[table.cursor_row][1] == "zz300")
+        await pilot.pause()
+        assert table.show_horizontal_scrollbar
+        assert "zz300" in app.export_screenshot() and "zz299" in app.export_screenshot()
+        await open_query(stack, app, f"select * from {schema}.wide order by id")
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: current_grid(app).complete)
+        result = current_grid(app)
+        result.focus()
+        await pilot.press("end")
+        await until(pilot, lambda: result.cursor_row == 299)
+        await pilot.pause()
+        assert result.show_horizontal_scrollbar and "zz300" in app.export_screenshot()

@@ -93,7 +93,13 @@ class ResultGrid(ScrollView, can_focus=True):
     def header_height(self) -> int:
         """One line of names, and one of types when they are known and the grid has room
         for rows beneath them."""
-        return 2 if self.types and self.size.height >= TYPES_MIN_HEIGHT else 1
+        return 2 if self.types and self.view_size.height >= TYPES_MIN_HEIGHT else 1
+
+    @property
+    def view_size(self) -> Size:
+        """What shows of the grid: its size less the scrollbars drawn over its edges (a wide
+        result's horizontal bar would otherwise hide the last row)."""
+        return self.scrollable_content_region.size
 
     def start(self, columns: list[str], types: list[str] | None = None) -> None:
         """A new result with these columns (and their types) and no rows yet."""
@@ -134,7 +140,7 @@ class ResultGrid(ScrollView, can_focus=True):
         self._move_to(self.cursor_row + delta)
 
     def action_page(self, direction: int) -> None:
-        step = max(1, self.size.height - self.header_height - 1)
+        step = max(1, self.view_size.height - self.header_height - 1)
         self._move_to(self.cursor_row + direction * step)
 
     def action_column(self, delta: int) -> None:
@@ -161,8 +167,8 @@ class ResultGrid(ScrollView, can_focus=True):
         right = left + (self.widths[column] if column < len(self.widths) else 0) + 2
         if left < self.scroll_offset.x:
             self.scroll_to(x=left, animate=False)
-        elif right > self.scroll_offset.x + self.size.width:
-            self.scroll_to(x=right - self.size.width, animate=False)
+        elif right > self.scroll_offset.x + self.view_size.width:
+            self.scroll_to(x=right - self.view_size.width, animate=False)
         self.refresh()
 
     def action_first(self) -> None:
@@ -175,7 +181,7 @@ class ResultGrid(ScrollView, can_focus=True):
         self.cursor_row = max(0, min(row, len(self.rows) - 1))
 
     def watch_cursor_row(self, row: int) -> None:
-        visible = max(1, self.size.height - self.header_height)
+        visible = max(1, self.view_size.height - self.header_height)
         top = self.scroll_offset.y
         if row < top:
             self.scroll_to(y=row, animate=False)
@@ -200,7 +206,7 @@ class ResultGrid(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+        width = self.view_size.width
         if y < self.header_height:
             style = self.get_component_rich_style("result-grid--header")
             names = self.columns if y == 0 else self.types
