@@ -277,3 +277,18 @@ async def test_values_show_as_postgres_writes_them(
                                 '{a,"b c"}', "busy", "infinity", "1.50")
         assert grid.types == ["interval", "jsonb", "jsonb", "text[]", f"{schema}.mood",
                               "date", "numeric"]
+
+
+async def test_results_keep_room_at_80x24(stack: StackUnderTest) -> None:
+    """At 80x24 the results show at least six rows under the editor (one did, before); at
+    200x50 the editor keeps its larger share."""
+    for size, rows in (((80, 24), 6), ((200, 50), 15)):
+        app = CrestfallApp(stack.stack, stack.runtime)
+        async with app.run_test(size=size) as pilot:
+            await open_query(stack, app, "select g from generate_series(1, 60) g")
+            await pilot.press("ctrl+j")
+            await until(pilot, lambda app=app: current_grid(app).complete)
+            await pilot.pause()
+            grid = current_grid(app)
+            assert grid.view_size.height - grid.header_height >= rows, size
+            assert app.screen.query_one("#editor").size.height >= 3

@@ -1,4 +1,4 @@
-"""What each section shows, at 80x24 and 120x36, against stored snapshots (SVG): a seeded,
+"""What each section shows, at 80x24 and 200x50, against stored snapshots (SVG): a seeded,
 deterministic database and a stack whose services are all down, so nothing in the picture
 depends on time, ports or timings. `pytest --snapshot-update` records them anew after a
 deliberate change; look at the report's pictures before accepting one."""
@@ -15,13 +15,14 @@ from textual.widgets import TextArea
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.config import RemoteEndpoints, StackConfig
 from crestfall_tui.screens import QueryScreen, StackScreen, TablesScreen
+from crestfall_tui.screens.query.plan import PlanModal
 from crestfall_tui.stack.remote import RemoteRuntime
 from crestfall_tui.widgets import ExtensionList, ServiceTable, TableGrid
 from tests.drivers import state_of, until
 from tests.helpers import StackUnderTest, scratch_database
 
-SIZES = [(80, 24), (120, 36)]
-SIZE_IDS = ["80x24", "120x36"]
+SIZES = [(80, 24), (200, 50)]
+SIZE_IDS = ["80x24", "200x50"]
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,45 @@ def test_tables_section(snap_compare: object, seeded: StackUnderTest,
         await until(pilot, lambda: len(app.screen.query_one(TableGrid).rows) == 3)
 
     assert snap_compare(app, terminal_size=size, run_before=opened)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_tables_details(snap_compare: object, seeded: StackUnderTest,
+                        size: tuple[int, int]) -> None:
+    """`i` on `books`: the details panel beside the grid (in place of the tree when narrow),
+    the grid keeping its columns."""
+    app = CrestfallApp(seeded.stack, seeded.runtime)
+
+    async def opened(pilot: Pilot[None]) -> None:
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen)
+                    and bool(app.screen.query_one("#tree").relations))
+        await pilot.press("slash", *"books", "enter")
+        await until(pilot, lambda: len(app.screen.query_one(TableGrid).rows) == 3)
+        await pilot.press("i")
+        await until(pilot, lambda: app.screen.has_class("-details"))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=opened)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_query_plan(snap_compare: object, seeded: StackUnderTest,
+                    size: tuple[int, int]) -> None:
+    """ctrl+l on a join: the plan tree, and the highlighted node's details wrapped below."""
+    app = CrestfallApp(seeded.stack, seeded.runtime)
+
+    async def planned(pilot: Pilot[None]) -> None:
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, QueryScreen))
+        app.screen.query_one(TextArea).text = (
+            "select b.title, a.name from books b join authors a on a.id = b.author_id "
+            "where b.price < 10 order by b.published")
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, PlanModal))
+        await pilot.press("down")
+
+    assert snap_compare(app, terminal_size=size, run_before=planned)  # type: ignore[operator]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)

@@ -575,3 +575,22 @@ async def test_the_last_row_is_drawn_above_the_horizontal_scrollbar(
         await until(pilot, lambda: result.cursor_row == 299)
         await pilot.pause()
         assert result.show_horizontal_scrollbar and "zz300" in app.export_screenshot()
+
+
+async def test_details_leave_the_grid_room_at_80_columns(
+        stack: StackUnderTest, db: psycopg.Connection[tuple[object, ...]],
+        schema: str) -> None:
+    """`i` at 80 columns: the details panel takes the tree's place, the grid keeps at least
+    30 columns; `i` again brings the tree back."""
+    db.execute("create table narrow (id int primary key, name text)")
+    db.execute("insert into narrow values (1, 'one')")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await open_table(pilot, app, f"{schema}.narrow")
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.screen.query_one("#details").display
+        assert table.size.width >= 30 and not app.screen.query_one("#tables-left").display
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.screen.query_one("#tables-left").display

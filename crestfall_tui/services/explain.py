@@ -23,6 +23,9 @@ class PlanNode:
     actual_rows: int | None
     loops: int | None
     children: list[PlanNode] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)
+    """Everything else EXPLAIN said of the node (Filter, Index Cond, Sort Key, buffers, rows
+    removed, ...), as text, in EXPLAIN's order."""
 
     @property
     def own_cost(self) -> float:
@@ -78,4 +81,21 @@ def _node(plan: dict[str, Any]) -> PlanNode:
         actual_rows=plan.get("Actual Rows"),
         loops=plan.get("Actual Loops"),
         children=[_node(child) for child in plan.get("Plans", [])],
+        details={key: _detail(value) for key, value in plan.items()
+                 if key not in _SHOWN and value not in (None, "", [], False)},
     )
+
+
+_SHOWN = frozenset({"Node Type", "Join Type", "Relation Name", "Alias", "Index Name",
+                    "Startup Cost", "Total Cost", "Plan Rows", "Actual Total Time",
+                    "Actual Rows", "Actual Loops", "Plans"})
+"""Keys a PlanNode holds in fields of its own. A false flag (Parallel Aware: no) is left
+out as well: it says nothing."""
+
+
+def _detail(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

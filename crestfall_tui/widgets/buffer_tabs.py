@@ -46,7 +46,8 @@ class BufferTabs(Tabs):
         self._numbers = itertools.count(1)
         self.buffers = [Buffer(next(self._numbers))]
         self.current = 0
-        super().__init__(Tab(self.buffers[0].label, id=self.buffers[0].tab_id), id=id)
+        super().__init__(Tab(self.buffers[0].label, id=self.buffers[0].tab_id), id=id,
+                         classes="-single")
 
     @property
     def shown(self) -> Buffer:
@@ -55,6 +56,7 @@ class BufferTabs(Tabs):
 
     def show_buffer(self, index: int) -> Buffer:
         """Make buffer `index` the one shown, and mark its tab."""
+        self.set_class(len(self.buffers) == 1, "-single")  # a short screen hides one tab
         self.current = index
         self.active = self.shown.tab_id
         return self.shown

@@ -11,7 +11,7 @@ class ResultTabs(TabbedContent):
     """A grid per result, in tabs titled by their statement."""
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(id=id)
+        super().__init__(id=id, classes="-single")
         self._opened = 0
 
     async def reset(self) -> None:
@@ -26,4 +26,5 @@ class ResultTabs(TabbedContent):
         title = f"{self._opened}: {' '.join(statement_text.split())[:24]}"
         await self.add_pane(TabPane(title, grid, id=f"result-{self._opened}"))
         self.active = f"result-{self._opened}"
+        self.set_class(self._opened == 1, "-single")  # a short screen hides one tab
         return grid

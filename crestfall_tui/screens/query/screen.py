@@ -55,6 +55,7 @@ class QueryScreen(CrestfallScreen):
     """Write SQL, run it, read the rows as they arrive."""
 
     CSS_PATH = "query.tcss"
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     AUTO_FOCUS = "#editor"
     SECTION = "Query"
     ABOUT = ("The SQL editor above, each statement's rows streaming into a tab below. "

@@ -27,6 +27,8 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     """Browse any relation of any size; edit it from the keyboard."""
 
     CSS_PATH = "tables.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    """Below 120 columns the details panel takes the tree's place, so the grid keeps room."""
     SECTION = "Tables"
     ABOUT = ("The schema tree on the left, the table's rows on the right. Edits stay pending "
              "(amber, green, struck through) until ctrl+s commits them in one transaction.")
@@ -145,6 +147,7 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     def action_toggle_details(self) -> None:
         details = self.query_one("#details")
         details.display = not details.display
+        self.set_class(details.display, "-details")
         self.show_details()
 
     def action_reload(self) -> None:
