@@ -44,7 +44,7 @@ class Studio:
         postgres = runtime.postgres(read_only=stack.read_only, database=stack.database)
         actions = ActionLog(stack.name, stack.data_path)
         return cls(stack, runtime, postgres, PendingChanges(), TableSession(postgres, log=actions),
-                   QuerySession(postgres, text_values=True, log=actions,
+                   QuerySession(postgres, text_values=True, scrollable=True, log=actions,
                                 idle_release_s=stack.release_idle_results),
                    actions, first_status)
 

@@ -6,27 +6,51 @@ import psycopg
 from textual.widgets import TextArea
 
 from crestfall_tui.app import CrestfallApp
-from crestfall_tui.modals import ConfirmModal
+from crestfall_tui.modals import ConfirmModal, PromptModal
 from crestfall_tui.screens import QueryScreen
 from crestfall_tui.widgets import ResultGrid
+from crestfall_tui.widgets.query_grid import WINDOW
+from crestfall_tui.widgets.result_tabs import ResultTabs
 from tests.drivers import current_grid, log_text, open_query, until
 from tests.helpers import StackUnderTest
 
 
-async def test_rows_stream_in_and_more_come_on_scroll(stack: StackUnderTest) -> None:
-    """ctrl+j shows the first rows of a large result; End fetches more; NULL stays NULL."""
+async def test_any_row_of_a_long_result_is_reached_without_reading_the_rest(
+        stack: StackUnderTest) -> None:
+    """ctrl+j shows the first rows of a 2,000,000-row result; `end` reaches the last row
+    (the server counts them, none of the rest is sent), `g` any row, `home` the first; the
+    grid never holds more than a window, and says "row N of M"; NULL stays NULL."""
     app = CrestfallApp(stack.stack, stack.runtime)
     async with app.run_test(size=(120, 36)) as pilot:
-        await open_query(stack, app, "select g, null::text as n from generate_series(1, 50000) g")
+        await open_query(stack, app,
+                         "select g, null::text as n from generate_series(1, 2000000) g")
         assert isinstance(app.screen, QueryScreen)
         await pilot.press("ctrl+j")
-        await until(pilot, lambda: current_grid(app).row_count >= 1000)
+        await until(pilot, lambda: current_grid(app).row_count >= 100)
         grid = current_grid(app)
         assert grid.columns == ["g", "n"] and grid.rows[0] == ("1", None)
-        assert grid.row_count < 50000 and not grid.complete  # the rest waits on the server
+        assert not grid.complete  # the rest waits on the server
         grid.focus()
         await pilot.press("end")
-        await until(pilot, lambda: grid.row_count >= 1500)
+        await until(pilot, lambda: grid.row_at(grid.cursor_row) == ("2000000", None))
+        assert grid.cursor_row == 1999999 and len(grid.rows) <= WINDOW
+        results = app.screen.query_one(ResultTabs)
+        await until(pilot, lambda: results.border_subtitle == "row 2,000,000 of 2,000,000")
+        await pilot.press("up", "up")
+        await until(pilot, lambda: grid.row_at(grid.cursor_row) == ("1999998", None))
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        await pilot.press(*"1234567", "enter")
+        await until(pilot, lambda: grid.row_at(grid.cursor_row) == ("1234567", None))
+        for _ in range(30):
+            await pilot.press("pagedown")
+        await until(pilot, lambda: grid.row_at(grid.cursor_row) is not None)
+        window = [int(str(row[0])) for row in grid.rows]
+        assert window == list(range(window[0], window[0] + len(window)))  # no gap, no repeat
+        assert grid.row_at(grid.cursor_row) == (str(grid.cursor_row + 1), None)
+        await pilot.press("home")
+        await until(pilot, lambda: grid.row_at(grid.cursor_row) == ("1", None))
+        assert grid.cursor_row == 0 and len(grid.rows) <= WINDOW
 
 
 async def test_error_is_shown_and_selected_in_the_editor(stack: StackUnderTest) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from enum import Enum
+from typing import Any
 
 from crestfall_tui.services.query_session import QueryEvent, QuerySession, RowBatch
 from crestfall_tui.services.sql_text import Statement
@@ -70,6 +71,28 @@ class QueryRun:
                 taken += isinstance(event, RowBatch)
                 yield event
             self._read_at = time.monotonic()
+
+    async def window(self, start: int, count: int) -> list[tuple[Any, ...]] | None:
+        """Rows `start` to `start + count - 1` of the result being read, fetched wherever
+        they are; None when no result is being read any more (done, released, replaced)."""
+        async with self.lock:
+            if self._events is None:
+                return None
+            try:
+                return await self.session.fetch_window(start, count)
+            finally:
+                self._read_at = time.monotonic()
+
+    async def size(self) -> int | None:
+        """How many rows the result being read has (the server counts them; none are sent);
+        None when no result is being read any more."""
+        async with self.lock:
+            if self._events is None:
+                return None
+            try:
+                return await self.session.result_size()
+            finally:
+                self._read_at = time.monotonic()
 
     async def close(self) -> None:
         """Stop reading the current result; its transaction, if it had one, ends."""

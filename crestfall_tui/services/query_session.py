@@ -99,6 +99,9 @@ class QuerySession:
     text_values: bool = False
     """Load every value as Postgres's own text (t/f, JSON text, '{1,2}') instead of Python
     objects: faster, and what a text table or CSV shows."""
+    scrollable: bool = False
+    """Results are read through a SCROLL cursor, so `fetch_window` can reach any row and
+    `result_size` count them (the studio's grid); a script runner reads forward only."""
     idle_release_s: float = 15.0
     """A half-read result that holds a transaction of its own is released after this long
     idle (the screen does it), keeping the rows shown; 0 keeps it until read to the end."""
@@ -113,6 +116,8 @@ class QuerySession:
     _type_names: dict[int, str] = field(default_factory=dict)
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     _writes: TransactionWrites = field(init=False)
+    _result: psycopg.AsyncServerCursor[tuple[Any, ...]] | None = None
+    """The cursor of the result being read, while it is open."""
 
     def __post_init__(self) -> None:
         self._writes = TransactionWrites(self.log)
@@ -207,6 +212,7 @@ class QuerySession:
     async def _drop_lost_connection(self) -> None:
         conn, self._conn = self._conn, None
         self._result_transaction = False
+        self._result = None
         self._writes.ended(committed=False)
         if conn is not None:
             await conn.close()
@@ -323,13 +329,14 @@ class QuerySession:
         from psycopg.pq import TransactionStatus
 
         own = conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE
-        cursor = conn.cursor(name=name)
+        cursor = conn.cursor(name=name, scrollable=True if self.scrollable else None)
         if own:
             await conn.execute("begin")
             self._result_transaction = True
         try:
             async with self.scope(conn):
                 await cursor.execute(statement.text.encode())
+                self._result = cursor
                 yield ResultStarted(statement,
                                     await self._columns(conn, cursor.description))
                 total = 0
@@ -342,6 +349,7 @@ class QuerySession:
             if own:
                 await conn.execute("commit")
         finally:
+            self._result = None
             if own:
                 self._result_transaction = False
                 if not conn.closed and \
@@ -387,14 +395,59 @@ class QuerySession:
         except psycopg.Error as error:
             raise self._error(statement, error, len(prefix)) from None
 
-    @staticmethod
-    def _declare_prefix_length(conn: psycopg.AsyncConnection[Any], name: str) -> int:
+    async def fetch_window(self, start: int, count: int) -> list[tuple[Any, ...]]:
+        """Rows `start` to `start + count - 1` (0-based) of the result being read, wherever
+        they are: the server moves its cursor there, sending nothing in between. Fewer rows
+        than asked: the result ends there."""
+        cursor = self._reading()
+        async with self._result_errors():
+            await cursor.scroll(start, mode="absolute")
+            return await cursor.fetchmany(count)
+
+    async def result_size(self) -> int:
+        """How many rows the result being read has. The server runs the query to its end
+        to count them, but sends none of them."""
+        from psycopg import sql
+
+        cursor = self._reading()
+        async with self._result_errors():
+            await cursor.scroll(0, mode="absolute")
+            moved = await cursor.connection.execute(
+                sql.SQL("MOVE FORWARD ALL FROM {}").format(sql.Identifier(cursor.name)))
+        return int((moved.statusmessage or "MOVE 0").split()[-1])
+
+    def _reading(self) -> psycopg.AsyncServerCursor[tuple[Any, ...]]:
+        if self._result is None or self._result.closed:
+            raise CrestfallError("the result is no longer open on the server: run it again",
+                                 title="Result")
+        return self._result
+
+    @contextlib.asynccontextmanager
+    async def _result_errors(self) -> AsyncIterator[None]:
+        """A failure while moving through a result, as one line; a lost connection is
+        dropped, so the next statement opens another."""
+        import psycopg
+
+        try:
+            yield
+        except psycopg.Error as error:
+            conn = self._conn
+            if conn is not None and (conn.closed or conn.broken):
+                was_open = self.in_transaction
+                await self._drop_lost_connection()
+                raise self._lost_error(was_open) from None
+            raise CrestfallError(str(error).strip().splitlines()[0],
+                                 title="Result") from None
+
+    def _declare_prefix_length(self, conn: psycopg.AsyncConnection[Any], name: str) -> int:
         """Length of what psycopg puts before a server-side cursor's query (DECLARE ... FOR),
         so error positions can be given within the statement itself."""
         from psycopg import sql
 
-        prefix = sql.SQL(" ").join(
-            [sql.SQL("DECLARE"), sql.Identifier(name), sql.SQL("CURSOR"), sql.SQL("FOR ")])
+        words = [sql.SQL("DECLARE"), sql.Identifier(name), sql.SQL("CURSOR"), sql.SQL("FOR ")]
+        if self.scrollable:
+            words.insert(2, sql.SQL("SCROLL"))
+        prefix = sql.SQL(" ").join(words)
         return len(prefix.as_string(conn))
 
     async def _columns(self, conn: psycopg.AsyncConnection[Any],

@@ -80,6 +80,8 @@ class ResultGrid(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.columns: list[str] = []
         self.rows: list[tuple[Any, ...]] = []
+        """The rows held: row `held_from` of the result and those after it."""
+        self.held_from = 0
         self.widths: list[int] = []
         self.types: list[str] = []
         self.complete = True
@@ -87,7 +89,16 @@ class ResultGrid(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self.rows)
+        """The rows of the result known so far (held or not)."""
+        return self.held_from + len(self.rows)
+
+    def row_at(self, index: int) -> tuple[Any, ...] | None:
+        """Row `index` of the result, when it is held."""
+        held = index - self.held_from
+        return self.rows[held] if 0 <= held < len(self.rows) else None
+
+    def missing(self, index: int) -> None:
+        """Row `index` is on screen but not held (a grid that fetches windows asks for it)."""
 
     @property
     def header_height(self) -> int:
@@ -106,6 +117,7 @@ class ResultGrid(ScrollView, can_focus=True):
         self.columns = columns
         self.types = types or []
         self.rows = []
+        self.held_from = 0
         self.widths = [min(CELL_WIDTH, max(1, len(name), len(kind)))
                        for name, kind in zip(columns, self.types or [""] * len(columns),
                                              strict=True)]
@@ -157,8 +169,8 @@ class ResultGrid(ScrollView, can_focus=True):
         self._cell_action("copy_row")
 
     def _cell_action(self, action: str) -> None:
-        if self.rows and self.columns:
-            row = self.rows[self.cursor_row]
+        row = self.row_at(self.cursor_row)
+        if row is not None and self.columns:
             self.post_message(self.CellAction(action, self.columns[self.cursor_column],
                                               row[self.cursor_column], row))
 
@@ -175,10 +187,10 @@ class ResultGrid(ScrollView, can_focus=True):
         self._move_to(0)
 
     def action_last(self) -> None:
-        self._move_to(len(self.rows) - 1)
+        self._move_to(self.row_count - 1)
 
     def _move_to(self, row: int) -> None:
-        self.cursor_row = max(0, min(row, len(self.rows) - 1))
+        self.cursor_row = max(0, min(row, self.row_count - 1))
 
     def watch_cursor_row(self, row: int) -> None:
         visible = max(1, self.view_size.height - self.header_height)
@@ -201,7 +213,7 @@ class ResultGrid(ScrollView, can_focus=True):
 
     def _resize(self) -> None:
         width = sum(self.widths) + 3 * max(0, len(self.widths) - 1) + 2
-        self.virtual_size = Size(width, len(self.rows) + self.header_height)
+        self.virtual_size = Size(width, self.row_count + self.header_height)
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
@@ -212,9 +224,13 @@ class ResultGrid(ScrollView, can_focus=True):
             names = self.columns if y == 0 else self.types
             return self._strip([(name, False) for name in names], style, scroll_x, width)
         index = scroll_y + y - self.header_height
-        if index >= len(self.rows):
+        row = self.row_at(index)
+        if row is None:
+            if index < self.row_count:
+                self.missing(index)
+                return self._strip([("…", True)] * len(self.columns), self.rich_style,
+                                   scroll_x, width)
             return Strip.blank(width, self.rich_style)
-        row = self.rows[index]
         on_cursor = index == self.cursor_row
         row_mark, cell_marks = self.marks(index)
         style = self.rich_style

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import TabbedContent, TabPane
 
-from crestfall_tui.widgets.result_grid import ResultGrid
+from crestfall_tui.widgets.query_grid import QueryGrid
 
 
 class ResultTabs(TabbedContent):
@@ -19,10 +19,10 @@ class ResultTabs(TabbedContent):
         await self.clear_panes()
         self._opened = 0
 
-    async def open(self, statement_text: str) -> ResultGrid:
+    async def open(self, statement_text: str) -> QueryGrid:
         """A tab for one statement's rows, made the active one."""
         self._opened += 1
-        grid = ResultGrid()
+        grid = QueryGrid()
         title = f"{self._opened}: {' '.join(statement_text.split())[:24]}"
         await self.add_pane(TabPane(title, grid, id=f"result-{self._opened}"))
         self.active = f"result-{self._opened}"

@@ -17,7 +17,7 @@ from crestfall_tui.services.query_session import (
     RowBatch,
     StatementDone,
 )
-from crestfall_tui.widgets.result_grid import ResultGrid
+from crestfall_tui.widgets.query_grid import QueryGrid
 from crestfall_tui.widgets.result_tabs import ResultTabs
 
 
@@ -26,18 +26,22 @@ class ResultsPanel(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
-        self.grid: ResultGrid | None = None
+        self.grid: QueryGrid | None = None
         """The grid of the statement whose rows are coming in."""
         self.status = "ready"
 
     def compose(self) -> ComposeResult:
         yield Static("ready", id="query-status")
         with ResultTabs(id="results"), TabPane("Result", id="result-0"):
-            yield ResultGrid()
+            yield QueryGrid()
         yield RichLog(id="query-log", markup=False, wrap=True, max_lines=500)
 
     def on_mount(self) -> None:
         self.query_one(ResultTabs).border_title = "Results"
+
+    def on_query_grid_moved(self, event: QueryGrid.Moved) -> None:
+        """The cursor's place in the result, under the results' frame."""
+        self.query_one(ResultTabs).border_subtitle = event.where
 
     def say(self, line: str) -> None:
         """A line in the log."""
@@ -67,7 +71,8 @@ class ResultsPanel(Vertical):
     def more_to_come(self) -> None:
         """The result has more rows on the server."""
         if self.grid is not None:
-            self.status = f"{self.grid.row_count} rows so far; scroll for more"
+            self.status = (f"{self.grid.row_count:,} rows so far; scroll for more, end for "
+                           "the last, g for any")
 
     def cut(self, number: int) -> None:
         """An earlier statement of a run keeps the rows it has."""
@@ -78,12 +83,14 @@ class ResultsPanel(Vertical):
 
     def released(self, idle_s: float) -> None:
         """A half-read result gave its transaction back."""
-        shown = self.grid.row_count if self.grid is not None else 0
+        held = "no rows"
         if self.grid is not None:
-            self.grid.finish()
-        self.status = (f"showing the first {shown} rows: the result was released after "
-                       f"{idle_s:g}s idle, so the session holds no locks; run it again for "
-                       "the rest")
+            grid = self.grid
+            if grid.rows:
+                held = f"rows {grid.held_from + 1:,} to {grid.held_from + len(grid.rows):,}"
+            grid.finish()
+        self.status = (f"showing {held}: the result was released after {idle_s:g}s idle, "
+                       "so the session holds no locks; run it again for the rest")
         self.say(self.status)
 
     def error(self, error: QueryError) -> None:

@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Header, TextArea
 from textual.widgets.text_area import Selection
 
+from crestfall_tui.errors import CrestfallError
 from crestfall_tui.modals.cell import on_cell_action
 from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.modals.run_as import ask_run_as
@@ -41,6 +42,7 @@ from crestfall_tui.services.sql_text import (
     statement_at,
 )
 from crestfall_tui.widgets.query_editor import QueryEditor
+from crestfall_tui.widgets.query_grid import QueryGrid
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.results_panel import ResultsPanel
 from crestfall_tui.widgets.sql_editor import SqlEditor
@@ -346,16 +348,58 @@ class QueryScreen(CrestfallScreen):
     def cell_action(self, event: ResultGrid.CellAction) -> None:
         on_cell_action(self, event)
 
-    @on(ResultGrid.NeedMore)
-    def fetch_more(self) -> None:
-        self._fetch_more()
+    @on(QueryGrid.NeedRows)
+    def fetch_rows(self, event: QueryGrid.NeedRows) -> None:
+        self._fetch_rows(event.grid, event.start, event.count)
+
+    @on(QueryGrid.NeedEnd)
+    def fetch_end(self, event: QueryGrid.NeedEnd) -> None:
+        self._fetch_end(event.grid)
 
     @work(group="fetch", exit_on_error=False)
-    async def _fetch_more(self) -> None:
+    async def _fetch_rows(self, grid: QueryGrid, start: int, count: int) -> None:
+        """Rows of the result being read, wherever they are (the session's scrollable
+        cursor moves there); a grid whose result is no longer open keeps what it holds."""
         try:
-            await self._pull(1)
-        except QueryError as error:
-            self._show_error(error)
+            rows = await self.run.window(start, count) if grid is self.results.grid else None
+        except CrestfallError as error:
+            self.show_error(error.title, error.message)
+            rows = None
+        if rows is None:
+            grid.finish()
+        else:
+            grid.put_rows(start, rows, count)
+
+    @work(group="fetch", exit_on_error=False)
+    async def _fetch_end(self, grid: QueryGrid) -> None:
+        """`end` before the result's length is known: the server counts the rows (sending
+        none), then the last ones are fetched."""
+        self.results.say("counting the result's rows on the server…")
+        try:
+            total = await self.run.size() if grid is self.results.grid else None
+        except CrestfallError as error:
+            self.show_error(error.title, error.message)
+            total = None
+        if total is None:
+            grid.finish()
+        else:
+            grid.end_at(total)
+
+    def action_go_to_row(self) -> None:
+        self._ask_row()
+
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def _ask_row(self) -> None:
+        grid = self.results.grid
+        if grid is None:
+            return
+        answer = await self.app.push_screen_wait(PromptModal(
+            "Go to row (1 is the first; the result's rows need not be read to get there)"))
+        if answer and answer.strip().replace(",", "").isdigit():
+            grid.go_to(int(answer.strip().replace(",", "")) - 1)
+            grid.focus()
+        elif answer:
+            self.notify(f"not a row number: {answer}", severity="warning", markup=False)
 
     async def _pull(self, batches: int | None) -> None:
         """Show the current statement's events until `batches` batches arrived (all when
