@@ -14,7 +14,7 @@ from crestfall_tui.app import CrestfallApp
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.export import export_result
-from crestfall_tui.services.query_session import QueryError, QuerySession
+from crestfall_tui.services.query_session import QueryError, QuerySession, RowBatch
 from crestfall_tui.services.sql_text import split_statements
 from tests.drivers import open_query, until
 from tests.helpers import StackUnderTest
@@ -40,6 +40,7 @@ async def test_csv_keeps_nulls_quotes_and_newlines(session: QuerySession,
     rows = list(csv.reader(path.open(newline="")))
     assert rows[1][2] == 'back\\slash "q" \n line' and rows[1][3] == "ünï"
     assert report.bytes_written == len(text.encode())
+    assert report.rows == 1  # one COPY message a row: a newline in a field is no new row
 
 
 async def test_jsonl_is_valid_json_per_row(session: QuerySession, tmp_path: Path) -> None:
@@ -50,6 +51,12 @@ async def test_jsonl_is_valid_json_per_row(session: QuerySession, tmp_path: Path
     assert row == {"n": None, "e": "", "t": 'back\\slash "q" \n line', "u": "ünï",
                    "j": {"k": [1]}}
     assert report.rows == 1
+    # A json value keeps its own whitespace (a newline, a tab) inside the object: COPY
+    # escapes them, and the export gives them back.
+    raw = split_statements(r"""select E'{"a":\n\t1, "b\\\\c": "\\\\"}'::json as j""")[0]
+    await export_result(session, raw, path, lambda b, r: None)
+    assert path.read_text() == '{"j":{"a":\n\t1, "b\\\\c": "\\\\"}}\n'
+    assert json.loads(path.read_text()) == {"j": {"a": 1, "b\\c": "\\"}}
 
 
 async def test_large_export_streams_with_progress(session: QuerySession,
@@ -59,7 +66,7 @@ async def test_large_export_streams_with_progress(session: QuerySession,
     path = tmp_path / "big.jsonl"
     statement = split_statements("select g, md5(g::text) from generate_series(1, 300000) g")[0]
     report = await export_result(session, statement, path, lambda b, r: seen.append((b, r)))
-    assert report.rows == 300000 and len(seen) > 100
+    assert report.rows == 300000 and seen[-1] == (report.bytes_written, 300000)
     assert path.read_text().count("\n") == 300000
 
 
@@ -72,6 +79,9 @@ async def test_failed_export_keeps_the_old_file(session: QuerySession, tmp_path:
         await export_result(session, statement, path, lambda b, r: None)
     assert path.read_text() == "precious\n"
     assert not (tmp_path / "keep.csv.part").exists()
+    # The session goes on: its next statement runs on the same connection.
+    events = [e async for e in session.run(split_statements("select 41 + 1")[0])]
+    assert any(isinstance(e, RowBatch) and e.rows == [(42,)] for e in events)
     with pytest.raises(CrestfallError, match=".csv or .jsonl"):
         await export_result(session, split_statements("select 1")[0], tmp_path / "x.xls",
                             lambda b, r: None)
@@ -92,3 +102,29 @@ async def test_export_by_keys(stack: StackUnderTest, tmp_path: Path) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: target.exists())
     assert target.read_text().splitlines()[-1] == "1000"
+
+
+async def test_cancelled_export_stops_on_the_server(stack: StackUnderTest,
+                                                    session: QuerySession,
+                                                    tmp_path: Path) -> None:
+    """Cancelling an export (escape, or the worker cancelled) stops the COPY on the server,
+    leaves no file, and the session's connection stays usable."""
+    import asyncio
+
+    import psycopg
+
+    path = tmp_path / "slow.csv"
+    statement = split_statements(
+        "select g, pg_sleep(0.001) as slow_export from generate_series(1, 100000) g")[0]
+    task = asyncio.ensure_future(export_result(session, statement, path, lambda b, r: None))
+    await asyncio.sleep(1.0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not path.exists() and not (tmp_path / "slow.csv.part").exists()
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        active = conn.execute("select count(*) from pg_stat_activity where state = 'active' "
+                              "and query like '%slow_export%' and pid <> pg_backend_pid()")
+        assert active.fetchone() == (0,)
+    events = [e async for e in session.run(split_statements("select 'still here'")[0])]
+    assert any(isinstance(e, RowBatch) and e.rows == [("still here",)] for e in events)

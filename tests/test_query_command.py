@@ -240,12 +240,17 @@ def test_a_closed_pipe_ends_quietly(stack: StackUnderTest) -> None:
 
 
 def test_ctrl_c_cancels_a_streaming_query_on_the_server(stack: StackUnderTest) -> None:
-    """SIGINT while a streaming SELECT runs: the server stops running it, exit 130."""
-    for query in ("select pg_sleep(60) as slept",
-                  "select g, pg_sleep(0.01) as s from generate_series(1, 100000) g"):
+    """SIGINT while a streaming SELECT (or its CSV COPY) runs: the server stops running it,
+    exit 130."""
+    for query, output in (("select pg_sleep(60) as slept", "table"),
+                          ("select g, pg_sleep(0.01) as s from generate_series(1, 100000) g",
+                           "table"),
+                          ("select g, pg_sleep(0.01) as c from generate_series(1, 100000) g",
+                           "csv")):
         process = subprocess.Popen(
             [str(BINARY), "query", "--stack", "local", "--config", str(stack.config_path),
-             "-c", query], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             "--format", output, "-c", query], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
         assert eventually(lambda q=query: _running(stack, q), 20)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 130

@@ -72,9 +72,11 @@ async def run_query(postgres: PostgresClient, source: Iterator[str], output_form
     try:
         for statement in iter_statements(source):
             if output_format == "csv" and statement.streams:
-                async for chunk in session.copy_csv(statement):
-                    out.write(chunk.decode())
                 out.flush()
+                binary = getattr(out, "buffer", None)
+                await session.copy_out(statement, "csv", binary.write if binary is not None
+                                       else lambda data: out.write(data.decode()))
+                (binary or out).flush()
                 continue
             writer: _Writer | None = None
             async for event in session.run(statement):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from crestfall_tui.clients.copy_out import CopyCount
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.query_session import QuerySession
 from crestfall_tui.services.sql_text import Statement
@@ -19,8 +20,7 @@ class ExportReport:
     """What an export wrote."""
 
     path: Path
-    rows: int | None
-    """Known for JSON Lines (one line a row); CSV fields may hold newlines."""
+    rows: int
     bytes_written: int
 
 
@@ -33,6 +33,11 @@ def export_format(path: Path) -> str:
                              title="Export") from None
 
 
+Copy = Callable[[Callable[[bytes], object], Callable[[CopyCount], None]],
+               Awaitable[CopyCount]]
+"""Runs a COPY into a writer, reporting progress: what an export is made of."""
+
+
 async def export_result(session: QuerySession, statement: Statement, path: Path,
                         progress: Callable[[int, int | None], None]) -> ExportReport:
     """Stream the statement's rows into `path`; `progress(bytes, rows)` as it goes."""
@@ -40,40 +45,28 @@ async def export_result(session: QuerySession, statement: Statement, path: Path,
         raise CrestfallError("export works on queries (SELECT, WITH, VALUES, TABLE)",
                              title="Export")
     kind = export_format(path)
-    source = session.copy_csv(statement) if kind == "csv" else \
-        session.copy_json_lines(statement)
-    return await write_export(path, source, progress)
+    return await write_export(
+        path, lambda write, heard: session.copy_out(statement, kind, write, heard), progress)
 
 
-async def write_export(path: Path, source: AsyncIterator[bytes | str],
+async def write_export(path: Path, copy: Copy,
                        progress: Callable[[int, int | None], None]) -> ExportReport:
-    """Write what COPY streams: CSV chunks (bytes) or JSON Lines (one str a row).
-    `progress(bytes, rows)` as it goes; for CSV the rows are its lines after the header (a
-    field with a newline counts twice), so only the final report leaves them out.
+    """Write what the COPY sends into `path`; `progress(bytes, rows)` as it goes. Postgres
+    sends one COPY message a row, so the rows are counted exactly (a CSV's header is one).
 
     The file appears only when the export succeeded: it is written as `<path>.part` and
     renamed at the end, so a failed or cancelled export never clobbers an existing file.
     """
+    header = 1 if export_format(path) == "csv" else 0
     partial = path.with_name(path.name + ".part")
-    written, rows, lines = 0, 0, False
     try:
         with partial.open("wb") as out:
-            async for item in source:
-                if isinstance(item, str):
-                    lines = True
-                    data = item.encode() + b"\n"
-                    rows += 1
-                else:
-                    data = item
-                    rows += data.count(b"\n")  # about the rows: a field may hold a newline
-                out.write(data)
-                written += len(data)
-                if not lines or rows % 1000 == 0:
-                    progress(written, rows if lines else max(0, rows - 1))
+            count = await copy(out.write, lambda heard: progress(
+                heard.bytes, max(0, heard.messages - header)))
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    known = rows if lines or export_format(path) == "jsonl" else None
-    progress(written, known)
-    return ExportReport(path, known, written)
+    rows = max(0, count.messages - header)
+    progress(count.bytes, rows)
+    return ExportReport(path, rows, count.bytes)

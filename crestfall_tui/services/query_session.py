@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from crestfall_tui.clients.copy_out import CopyCount, copy_out
 from crestfall_tui.clients.postgres import PostgresClient, load_as_text, server_closed
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.queries import query
@@ -360,38 +361,24 @@ class QuerySession:
                 await cursor.close()  # the user's transaction goes on without it
         yield StatementDone(statement, f"SELECT {total}", total, time.monotonic() - started)
 
-    async def copy_csv(self, statement: Statement) -> AsyncIterator[bytes]:
-        """A query's whole result as CSV with a header, streamed by COPY: NULL stays an
-        unquoted empty field and '' a quoted one, as Postgres writes them."""
-        import psycopg
-        from psycopg import sql
-
-        conn = await self.connection()
-        prefix = "COPY ("
-        command = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(
-            sql.SQL(statement.text))  # the user's own SQL, run as it is
-        try:
-            async with self.scope(conn), conn.cursor() as cursor, \
-                    cursor.copy(command) as copy:
-                async for chunk in copy:
-                    yield bytes(chunk)
-        except psycopg.Error as error:
-            raise self._error(statement, error, len(prefix)) from None
-
-    async def copy_json_lines(self, statement: Statement) -> AsyncIterator[str]:
-        """A query's rows as JSON objects (row_to_json), one string a row, streamed by COPY;
-        psycopg's COPY parser undoes COPY's own escaping."""
+    async def copy_out(self, statement: Statement, kind: str, write: Callable[[bytes], object],
+                       progress: Callable[[CopyCount], None] | None = None) -> CopyCount:
+        """A query's whole result, streamed by COPY into `write` at libpq's speed: `csv`
+        with a header (NULL an unquoted empty field, '' a quoted one, as Postgres writes
+        them), or `jsonl`, one JSON object a row (row_to_json)."""
         import psycopg
 
         conn = await self.connection()
-        prefix = "COPY (SELECT row_to_json(q)::text FROM ("
-        command = prefix + statement.text + ") q) TO STDOUT"
+        if kind == "csv":
+            prefix, suffix = "COPY (", ") TO STDOUT WITH (FORMAT csv, HEADER)"
+        else:
+            prefix, suffix = "COPY (SELECT row_to_json(q)::text FROM (", ") q) TO STDOUT"
+        # The user's own SQL, run as it is.
+        command = (prefix + statement.text + suffix).encode()
         try:
-            async with self.scope(conn), conn.cursor() as cursor, \
-                    cursor.copy(command.encode()) as copy:
-                copy.set_types(["text"])
-                async for (line,) in copy.rows():
-                    yield line
+            async with self.scope(conn):
+                return await copy_out(conn, command, write, text_rows=kind != "csv",
+                                      progress=progress)
         except psycopg.Error as error:
             raise self._error(statement, error, len(prefix)) from None
 

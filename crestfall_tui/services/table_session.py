@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from crestfall_tui.clients.copy_out import CopyCount, copy_out
 from crestfall_tui.clients.postgres import (
     PostgresClient,
     load_as_text,
@@ -320,25 +321,22 @@ class TableSession:
         """Every row of the view (its filters and order) into a .csv or .jsonl file,
         streamed by COPY, whatever the table's size."""
         kind = export_format(path)
-        return await write_export(path, self._copy_out(view, kind), progress)
+        return await write_export(
+            path, lambda write, heard: self._copy_out(view, kind, write, heard), progress)
 
-    async def _copy_out(self, view: TableView, kind: str) -> AsyncIterator[bytes | str]:
+    async def _copy_out(self, view: TableView, kind: str, write: Callable[[bytes], object],
+                        progress: Callable[[CopyCount], None]) -> CopyCount:
         import psycopg
 
         statement, params = view.copy_out(kind)
         try:
             # Its own connection: browsing goes on while it streams. COPY takes no
-            # server-side parameters; psycopg binds them on the client.
-            async with await self.postgres.open() as conn, self.scope(conn), \
-                    conn.cursor() as cursor, \
-                    cursor.copy(with_params(statement, conn), params) as copy:
-                if kind == "csv":
-                    async for chunk in copy:
-                        yield bytes(chunk)
-                else:
-                    copy.set_types(["text"])
-                    async for (line,) in copy.rows():
-                        yield line
+            # server-side parameters: they are bound here, on the client.
+            async with await self.postgres.open() as conn, self.scope(conn):
+                command = psycopg.AsyncClientCursor(conn).mogrify(
+                    with_params(statement, conn), params)
+                return await copy_out(conn, command.encode(), write,
+                                      text_rows=kind != "csv", progress=progress)
         except psycopg.Error as error:
             raise CrestfallError(_message(error), title="Export") from None
 

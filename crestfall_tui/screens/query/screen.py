@@ -253,7 +253,7 @@ class QueryScreen(CrestfallScreen):
         self._started = time.monotonic()
 
         def progress(written: int, rows: int | None) -> None:
-            counted = f", {rows} rows" if rows is not None else ""
+            counted = f", {rows:,} rows" if rows is not None else ""
             self.results.status = f"exporting to {path.name}: {written / 1e6:.1f} MB{counted}"
 
         try:
@@ -263,8 +263,8 @@ class QueryScreen(CrestfallScreen):
             return
         finally:
             self.running = False
-        counted = f"{report.rows} rows, " if report.rows is not None else ""
-        self.results.status = (f"exported {counted}{report.bytes_written / 1e6:.1f} MB to "
+        self.results.status = (f"exported {report.rows:,} rows, "
+                               f"{report.bytes_written / 1e6:.1f} MB to "
                                f"{path} in {time.monotonic() - self._started:.1f}s")
         self.results.say(self.results.status)
 

@@ -56,9 +56,8 @@ class TablesTransfer(TablesEditing):
             report = await self.session.export(view, path, progress)
         finally:
             bar.display = False
-        rows = f"{report.rows:,} rows, " if report.rows is not None else ""
-        self.notify(f"exported {rows}{report.bytes_written / 1e6:.1f} MB to {path}",
-                    title="Export")
+        self.notify(f"exported {report.rows:,} rows, {report.bytes_written / 1e6:.1f} MB to "
+                    f"{path}", title="Export")
 
     def action_import_csv(self) -> None:
         if self.view is None:

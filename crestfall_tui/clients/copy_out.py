@@ -1,0 +1,154 @@
+"""COPY ... TO STDOUT at libpq's own speed, for exports of any size. No Textual here.
+
+Written against psycopg's libpq wrapper (`pgconn`) rather than its `Copy` object: Postgres
+sends a COPY result as one message a row, and psycopg's Copy hands each one through its
+generator and wait machinery, which made a 2,000,000-row export 2 to 4 times slower than
+psql's `\\copy` (measured: 2.8 s async and 1.4 s sync against psql's 0.7 s for the same
+166 MB). Here a worker thread runs libpq's loop, as psql does, and writes the rows in 1 MB
+blocks, or sooner whenever the server pauses; the event loop stays free and hears the
+progress."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import pq
+
+BLOCK = 1 << 20
+"""Bytes gathered before each write."""
+PROGRESS_EVERY = 0.2
+"""Seconds between progress reports."""
+
+_TEXT_ESCAPE = re.compile(rb"\\([\\bfnrtv])")
+_TEXT_UNESCAPED = {b"\\": b"\\", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r",
+                   b"t": b"\t", b"v": b"\v"}
+
+
+@dataclass
+class CopyCount:
+    """What a COPY sent so far."""
+
+    bytes: int = 0
+    """Bytes written (after any unescaping)."""
+    messages: int = 0
+    """COPY data messages: Postgres sends one a row (and one for a CSV header)."""
+
+
+def unescape_text(data: bytes | bytearray) -> bytes:
+    """A single-column COPY text row as its value: COPY's text format escapes a backslash
+    and the control characters b, f, n, r, t and v with a backslash (and writes nothing else
+    escaped for a non-null value)."""
+    return _TEXT_ESCAPE.sub(lambda match: _TEXT_UNESCAPED[match.group(1)], bytes(data))
+
+
+async def copy_out(conn: psycopg.AsyncConnection[Any], command: bytes,
+                   write: Callable[[bytes], object], *, text_rows: bool = False,
+                   progress: Callable[[CopyCount], None] | None = None) -> CopyCount:
+    """Run `command` (a COPY ... TO STDOUT) on `conn` and pass what it sends to `write`,
+    from a worker thread; with `text_rows`, each row of a one-column text COPY is unescaped
+    to its value. Errors are psycopg's; cancelling this cancels the COPY on the server."""
+    count = CopyCount()
+    async with conn.lock:
+        work = asyncio.ensure_future(asyncio.to_thread(
+            _copy_blocking, conn.pgconn, command, write, count, text_rows,
+            conn.info.encoding))
+        try:
+            while not work.done():
+                await asyncio.wait({work}, timeout=PROGRESS_EVERY)
+                if progress is not None:
+                    progress(count)
+        except asyncio.CancelledError:
+            await conn.cancel_safe()
+            with contextlib.suppress(BaseException):
+                await work
+            raise
+        work.result()  # its error, if it failed
+    return count
+
+
+def _copy_blocking(pgconn: pq.abc.PGconn, command: bytes, write: Callable[[bytes], object],
+                   count: CopyCount, text_rows: bool, encoding: str) -> None:
+    from psycopg import errors
+    from psycopg.pq import ExecStatus
+
+    nonblocking = pgconn.nonblocking
+    pgconn.nonblocking = 0
+    try:
+        pgconn.send_query(command)
+        result = pgconn.get_result()
+        if result is None or result.status != ExecStatus.COPY_OUT:
+            _drain_results(pgconn)
+            if result is not None and result.status == ExecStatus.FATAL_ERROR:
+                raise errors.error_from_result(result, encoding=encoding)
+            raise errors.ProgrammingError("not a COPY ... TO STDOUT statement")
+        try:
+            _read_rows(pgconn, write, count, text_rows)
+        except BaseException:
+            _abandon(pgconn)  # a failed write (a closed pipe, a full disk)
+            raise
+        final = pgconn.get_result()
+        _drain_results(pgconn)
+        if final is not None and final.status == ExecStatus.FATAL_ERROR:
+            raise errors.error_from_result(final, encoding=encoding)
+    finally:
+        pgconn.nonblocking = nonblocking
+
+
+def _read_rows(pgconn: pq.abc.PGconn, write: Callable[[bytes], object], count: CopyCount,
+               text_rows: bool) -> None:
+    import select
+
+    block = bytearray()
+    messages = 0
+    while True:
+        size, data = pgconn.get_copy_data(1)
+        if size > 0:
+            block += data
+            messages += 1
+            if len(block) >= BLOCK:
+                _flush(block, write, count, text_rows)
+                count.messages = messages
+        elif size == 0:
+            # Nothing more has arrived: the server is slow (a long query), so what is
+            # here goes out now, as psql's would, before waiting for more.
+            if block:
+                _flush(block, write, count, text_rows)
+                count.messages = messages
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        else:  # -1: the end; -2: an error, which the final result carries
+            break
+    _flush(block, write, count, text_rows)
+    count.messages = messages
+
+
+def _flush(block: bytearray, write: Callable[[bytes], object], count: CopyCount,
+           text_rows: bool) -> None:
+    data = unescape_text(block) if text_rows else bytes(block)
+    write(data)
+    count.bytes += len(data)
+    block.clear()
+
+
+def _abandon(pgconn: pq.abc.PGconn) -> None:
+    """Stop a COPY half read: cancel it on the server and read what is left, so the
+    connection can be used (or closed) cleanly."""
+    with contextlib.suppress(Exception):
+        pgconn.get_cancel().cancel()
+    with contextlib.suppress(Exception):
+        while pgconn.get_copy_data(0)[0] >= 0:
+            pass
+    with contextlib.suppress(Exception):
+        _drain_results(pgconn)
+
+
+def _drain_results(pgconn: pq.abc.PGconn) -> None:
+    while pgconn.get_result() is not None:
+        pass
