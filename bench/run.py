@@ -352,7 +352,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=("startup", "cold", "docker", "query", "tables",
-                                           "scripts"))
+                                           "scripts", "export"))
     parser.add_argument("--statements", type=int, default=560_000,
                         help="inserts in the scripts benchmark's file (560,000: about 50 MB)")
     args = parser.parse_args()
@@ -376,6 +376,10 @@ def main() -> None:
         from bench.scripts import bench_scripts
 
         bench_scripts(args.runs, BINARY, make_stack, args.statements)
+    if args.only in (None, "export"):
+        from bench.export import bench_export
+
+        bench_export(args.runs, TIMER, BINARY, make_stack)
 
 
 if __name__ == "__main__":

@@ -100,7 +100,11 @@ class QueryScreen(CrestfallScreen):
                 id="query.previous_buffer", priority=True),
     ]
 
-    running: reactive[bool] = reactive(False, bindings=True)
+    running: reactive[bool] = reactive(False)
+    """A run or an export is under way. The footer is not redrawn for it: recomposing a
+    footer of this many keys took ~100 ms of the event loop, twice a run, delaying the
+    first rows; the keys it disables simply do nothing, and the status line says escape
+    cancels."""
     """Whether a statement is executing now."""
 
     def __init__(self, session: QuerySession, history: QueryHistory,
@@ -115,6 +119,8 @@ class QueryScreen(CrestfallScreen):
         self._started = 0.0
         self._lost = False
         """The connection was lost with a transaction open (shown until the next run)."""
+        self._keys_for: tuple[bool, bool] | None = None
+        """The (manual, in transaction) state the footer's keys were last shown for."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -193,7 +199,6 @@ class QueryScreen(CrestfallScreen):
 
     async def action_toggle_manual(self) -> None:
         await self.session.set_manual(not self.session.manual)
-        self.refresh_bindings()
         self._show_mode()
 
     def action_commit(self) -> None:
@@ -218,7 +223,10 @@ class QueryScreen(CrestfallScreen):
             self.session.transaction_state
         self.query_one(SqlEditor).show_transaction(
             state, manual=self.session.manual, who=run_as.label if run_as else None)
-        self.refresh_bindings()
+        shown = (self.session.manual, self.session.in_transaction)
+        if shown != self._keys_for:  # commit and roll back come and go with a transaction
+            self._keys_for = shown
+            self.refresh_bindings()
 
     @on(SqlEditor.CompletionWanted)
     def completion_wanted(self, event: SqlEditor.CompletionWanted) -> None:
