@@ -326,6 +326,11 @@ def bench_query(runs: int) -> None:
               f"ratio session/bare cursor = {session_first / floor:.2f} (goal <= 2)")
         print(f"query    ratio on screen/bare cursor = {ours['median_s'] / floor:.2f} (the tmux "
               "harness polls every 20 ms, so a screen cannot show a 3 ms floor)")
+        peer = tui_step(f"psql -P pager=off -v FETCH_COUNT=500 '{url}'", r"=#",
+                        "select * from big;{Enter}", BIG_ROW, runs)
+        print(f"query    psql (FETCH_COUNT=500, no pager) to first rows: median "
+              f"{peer['median_s']:.3f}s, peak RSS {peer['rss_mb']} MB; ratio crestfall/psql: "
+              f"time {ours['median_s'] / peer['median_s']:.2f}")
         if HARLEQUIN.exists():
             peer = tui_step(f"{HARLEQUIN} -a postgres '{url}'", "Query Editor",
                             "select * from big{wait:from big}{C-j}", BIG_ROW, runs)

@@ -128,3 +128,22 @@ async def test_cancelled_export_stops_on_the_server(stack: StackUnderTest,
         assert active.fetchone() == (0,)
     events = [e async for e in session.run(split_statements("select 'still here'")[0])]
     assert any(isinstance(e, RowBatch) and e.rows == [("still here",)] for e in events)
+
+
+async def test_escape_cancels_an_export_on_screen(stack: StackUnderTest, tmp_path: Path) -> None:
+    """escape during ctrl+s's export: the server stops, the log says it was cancelled, no
+    file is left, and the next run works."""
+    from tests.drivers import log_text
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    target = tmp_path / "cancelled.csv"
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_query(stack, app, "select g, pg_sleep(0.001) from generate_series(1, 100000) g")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: bool(app.screen.query(Input)))
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.results.status.startswith("exporting"))
+        await pilot.press("escape")
+        await until(pilot, lambda: "canceling statement due to user request" in log_text(app))
+        assert not target.exists() and not (tmp_path / "cancelled.csv.part").exists()
