@@ -114,7 +114,8 @@ class QuerySession:
     _result_transaction: bool = False
     _conn: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
     _names: itertools.count[int] = field(default_factory=itertools.count)
-    _type_names: dict[int, str] = field(default_factory=dict)
+    _type_names: dict[tuple[int, int, int], str] = field(default_factory=dict)
+    """Type names by (type oid, table oid, column number) of a result's column."""
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     _writes: TransactionWrites = field(init=False)
     _result: psycopg.AsyncServerCursor[tuple[Any, ...]] | None = None
@@ -298,7 +299,7 @@ class QuerySession:
                 total = plain.rowcount
                 if plain.description is not None:
                     yield ResultStarted(statement,
-                                        await self._columns(conn, plain.description))
+                                        await self._columns(conn, plain))
                     total = 0
                     while rows := await plain.fetchmany(fetch_size):
                         total += len(rows)
@@ -339,7 +340,7 @@ class QuerySession:
                 await cursor.execute(statement.text.encode())
                 self._result = cursor
                 yield ResultStarted(statement,
-                                    await self._columns(conn, cursor.description))
+                                    await self._columns(conn, cursor))
                 total = 0
                 size = min(FIRST_FETCH, fetch_size)
                 while rows := await cursor.fetchmany(size):
@@ -438,18 +439,26 @@ class QuerySession:
         return len(prefix.as_string(conn))
 
     async def _columns(self, conn: psycopg.AsyncConnection[Any],
-                       description: Any) -> tuple[Column, ...]:
+                       cursor: Any) -> tuple[Column, ...]:
         """The result's columns, their types named as Postgres names them (integer, text[],
-        an enum's own name), read from the catalog once per type and session."""
-        oids = [column.type_code for column in description or ()]
-        unknown = sorted(set(oids) - self._type_names.keys())
+        an enum's own name, a domain's), read from the catalog once per kind of column and
+        session."""
+        description = cursor.description or ()
+        result = cursor.pgresult
+        keys = [(column.type_code, result.ftable(index) if result else 0,
+                 result.ftablecol(index) if result else 0)
+                for index, column in enumerate(description)]
+        unknown = sorted(set(keys) - self._type_names.keys())
         if unknown:
-            cursor = conn.cursor()
-            await cursor.execute(query("type_names"), {"oids": unknown})
-            self._type_names |= {int(oid): str(name) for oid, name in await cursor.fetchall()}
-        return tuple(Column(column.name, self._type_names.get(column.type_code,
-                                                              f"oid {column.type_code}"),
-                            column.type_code) for column in description or ())
+            names = conn.cursor()
+            await names.execute(query("type_names"), {
+                "oids": [key[0] for key in unknown], "tables": [key[1] for key in unknown],
+                "columns": [key[2] for key in unknown]})
+            self._type_names |= {unknown[int(place) - 1]: str(name)
+                                 for place, name in await names.fetchall()}
+        return tuple(Column(column.name, self._type_names.get(key, f"oid {column.type_code}"),
+                            column.type_code)
+                     for column, key in zip(description, keys, strict=True))
 
     @staticmethod
     def error_for(statement: Statement, error: psycopg.Error, prefix: int = 0) -> QueryError:
