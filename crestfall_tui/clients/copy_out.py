@@ -4,9 +4,8 @@ Written against psycopg's libpq wrapper (`pgconn`) rather than its `Copy` object
 sends a COPY result as one message a row, and psycopg's Copy hands each one through its
 generator and wait machinery, which made a 2,000,000-row export 2 to 4 times slower than
 psql's `\\copy` (measured: 2.8 s async and 1.4 s sync against psql's 0.7 s for the same
-166 MB). Here a worker thread runs libpq's loop, as psql does, and writes the rows in 1 MB
-blocks, or sooner whenever the server pauses; the event loop stays free and hears the
-progress."""
+166 MB). Here a worker thread runs libpq's loop, as psql does, and writes whatever rows have
+arrived in one go; the event loop stays free and hears the progress."""
 
 from __future__ import annotations
 
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
     import psycopg
     from psycopg import pq
 
-BLOCK = 1 << 20
-"""Bytes gathered before each write."""
 PROGRESS_EVERY = 0.2
 """Seconds between progress reports."""
 
@@ -103,38 +100,29 @@ def _copy_blocking(pgconn: pq.abc.PGconn, command: bytes, write: Callable[[bytes
 
 def _read_rows(pgconn: pq.abc.PGconn, write: Callable[[bytes], object], count: CopyCount,
                text_rows: bool) -> None:
+    """Take every row libpq already holds, write them at once, then wait for the socket:
+    the least Python per row (this loop, not the server, is the cost to keep down), and
+    what has come is written as soon as the server pauses, as psql's would be."""
     import select
 
-    block = bytearray()
-    messages = 0
-    while True:
-        size, data = pgconn.get_copy_data(1)
-        if size > 0:
-            block += data
-            messages += 1
-            if len(block) >= BLOCK:
-                _flush(block, write, count, text_rows)
-                count.messages = messages
-        elif size == 0:
-            # Nothing more has arrived: the server is slow (a long query), so what is
-            # here goes out now, as psql's would, before waiting for more.
-            if block:
-                _flush(block, write, count, text_rows)
-                count.messages = messages
+    get = pgconn.get_copy_data
+    rows: list[memoryview] = []
+    size = 1
+    while size >= 0:
+        while (taken := get(1))[0] > 0:
+            rows.append(taken[1])
+        size = taken[0]  # 0: nothing more yet; -1: the end; -2: an error (the final result)
+        if rows:
+            data = b"".join(rows)
+            count.messages += len(rows)
+            rows.clear()
+            if text_rows:
+                data = unescape_text(data)
+            write(data)
+            count.bytes += len(data)
+        if size == 0:
             select.select([pgconn.socket], [], [])
             pgconn.consume_input()
-        else:  # -1: the end; -2: an error, which the final result carries
-            break
-    _flush(block, write, count, text_rows)
-    count.messages = messages
-
-
-def _flush(block: bytearray, write: Callable[[bytes], object], count: CopyCount,
-           text_rows: bool) -> None:
-    data = unescape_text(block) if text_rows else bytes(block)
-    write(data)
-    count.bytes += len(data)
-    block.clear()
 
 
 def _abandon(pgconn: pq.abc.PGconn) -> None:
