@@ -37,10 +37,12 @@ class StackUnderTest:
     def conninfo(self) -> str:
         return self.runtime.db.conninfo()
 
-    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """Run the real `crestfall-tui` with this stack's config."""
+    def cli(self, *args: str, timeout: float = 120,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the real `crestfall-tui` with this stack's config (and `env` over the
+        environment)."""
         return run_cli(*args, "--stack", self.stack.name, "--config", str(self.config_path),
-                       timeout=timeout)
+                       timeout=timeout, env=env)
 
     def remove(self) -> None:
         """Stop every service and delete the stack's files."""

@@ -24,6 +24,12 @@ from crestfall_tui.stack.docker_engine import (
     lines_of,
 )
 from crestfall_tui.stack.docker_health import running_status, wait_healthy
+from crestfall_tui.stack.docker_plan import (
+    ContainerPlan,
+    config_labels,
+    part_hashes,
+    plan_container,
+)
 from crestfall_tui.stack.model import (
     Connection,
     Progress,
@@ -34,13 +40,15 @@ from crestfall_tui.stack.model import (
     no_progress,
 )
 from crestfall_tui.stack.private_files import private_dir, write_private
-from crestfall_tui.stack.processes import url_host
+from crestfall_tui.stack.processes import port_in_use, url_host
 from crestfall_tui.stack.runtime import Runtime, locked, record_runtime
 from crestfall_tui.stack.secrets import MASK, SecretsNotCreated, StackSecrets
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
 STATE_FILE = "docker.json"
+OFFLINE_IMAGES = ("db", "search")
+"""The services scripts/build-offline-images can build an image of (not PostgREST)."""
 
 
 class DockerRuntime(Runtime):
@@ -149,34 +157,49 @@ class DockerRuntime(Runtime):
     @engine_failures("starting the stack")
     def up(self, progress: ProgressCallback = no_progress,
            exclude: frozenset[str] = frozenset()) -> StackStatus:
+        """Carry out compose.yaml as `docker compose up` does: containers whose
+        configuration is unchanged are kept (started again if stopped), changed ones are
+        recreated, saying what changed. Everything that can be checked (images, ports) is
+        checked before anything is removed or started; a failed `up` removes the
+        containers it created and stops those it started."""
         self.prepare_secrets()
         project = self.project()
-        exclude = exclude | frozenset(self.stack.exclude)
-        unknown = exclude - set(project.services)
-        if unknown:
-            raise CrestfallError(f"--exclude {sorted(unknown)[0]}: compose.yaml has no such "
-                                 f"service (it has {', '.join(project.services)})",
-                                 title="Docker")
-        for name in sorted(exclude):
-            needing = [d for d in project.dependents(name) if d not in exclude]
-            note = f"; {', '.join(needing)} depend on it" if needing else ""
-            progress(Progress(name, ServiceState.NOT_INSTALLED, f"excluded{note}"))
+        exclude = self._exclusions(project, exclude | frozenset(self.stack.exclude), progress)
         self._remember_excluded(set(exclude))
+        specs = project.start_order(exclude)
+        for spec in specs:
+            self._ensure_image(spec)
+        plans = {spec.name: self._plan(spec) for spec in specs}
+        self._check_ports(specs, plans)
         self._ensure_network_and_volumes(project)
-        started: list[Any] = []
+        created: list[Any] = []
+        restarted: list[Any] = []
         try:
             # Services of one wave start together, as `docker compose up` does; a wave
             # starts once every service it depends on is healthy.
             for wave in project.start_waves(exclude):
                 waiting = []
                 for spec in wave:
-                    container = self.container(spec.name)
-                    if container is not None and self._healthy(spec, container):
+                    plan = plans[spec.name]
+                    container = plan.existing
+                    if plan.action == "keep" and self._healthy(spec, container):
                         progress(Progress(spec.name, ServiceState.HEALTHY, "already running"))
                         continue
-                    progress(Progress(spec.name, ServiceState.STARTING, self._starting(spec)))
-                    container = self._start(spec, container)
-                    started.append(container)
+                    if plan.action == "start" and container is not None:
+                        progress(Progress(spec.name, ServiceState.STARTING,
+                                          "starting its stopped container (configuration "
+                                          "unchanged)"))
+                        container.start()
+                        restarted.append(container)
+                    elif plan.creates:
+                        if plan.action == "recreate":
+                            progress(Progress(spec.name, ServiceState.STARTING,
+                                              "recreating: " + _changed(plan.reasons)))
+                            self._remove(container)
+                        progress(Progress(spec.name, ServiceState.STARTING,
+                                          self._starting(spec)))
+                        container = self._create(spec, plan)
+                        created.append(container)
                     waiting.append((spec, container))
                 for spec, container in waiting:
                     self._wait_healthy(spec, container, progress)
@@ -184,12 +207,67 @@ class DockerRuntime(Runtime):
                     self._initialise_db(progress)
         except Exception as error:
             if isinstance(error, CrestfallError) or is_engine_failure(error):
-                for container in reversed(started):  # best effort: the engine may be gone
+                # Best effort: the engine may be gone.
+                for container in reversed(created):
                     with contextlib.suppress(Exception):
                         self._remove(container)
+                for container in reversed(restarted):
+                    with contextlib.suppress(Exception):
+                        container.stop(timeout=10)
             raise
         record_runtime(self.stack, self.name)
         return self.status()
+
+    def _exclusions(self, project: ComposeProject, exclude: frozenset[str],
+                    progress: ProgressCallback) -> frozenset[str]:
+        """The services left out: those asked for and those that depend on them; each is
+        said, with whether a container of it from an earlier `up` still runs."""
+        unknown = exclude - set(project.services)
+        if unknown:
+            raise CrestfallError(f"--exclude {sorted(unknown)[0]}: compose.yaml has no such "
+                                 f"service (it has {', '.join(project.services)})",
+                                 title="Docker")
+        dependents: dict[str, str] = {}
+        for name in sorted(exclude):
+            for needing in project.dependents(name):
+                if needing not in exclude:
+                    dependents.setdefault(needing, name)
+        for name in sorted(exclude | set(dependents)):
+            left_out = [d for d in project.dependents(name) if dependents.get(d) == name]
+            note = (f"excluded: it depends on {dependents[name]}, which is left out"
+                    if name in dependents else "excluded")
+            if left_out:
+                verb = "depends" if len(left_out) == 1 else "depend"
+                note += f" ({_listed(left_out)} {verb} on it, so left out too)"
+            container = self.container(name)
+            if container is not None and container.attrs["State"].get("Status") == "running":
+                note += ("; its container from an earlier up still runs (`stack down` "
+                         "stops it)")
+            progress(Progress(name, ServiceState.NOT_INSTALLED, note))
+        return exclude | frozenset(dependents)
+
+    def _plan(self, spec: ServiceSpec) -> ContainerPlan:
+        image_id = str(self.client.images.get(spec.image).id)
+        return plan_container(spec.name, self.container(spec.name),
+                              part_hashes(self._container_config(spec), image_id))
+
+    def _check_ports(self, specs: list[ServiceSpec], plans: dict[str, ContainerPlan]) -> None:
+        """Refuse before touching anything when a host port a service will publish is taken
+        by something other than the service's own running container."""
+        for spec in specs:
+            plan = plans[spec.name]
+            if plan.action == "keep":
+                continue
+            ours = plan.existing is not None and \
+                plan.existing.attrs["State"].get("Status") == "running"
+            for port in spec.ports:
+                if port.host_port and not ours and \
+                        port_in_use(port.host_ip or self.stack.bind, port.host_port):
+                    raise ServiceError(
+                        spec.name,
+                        f"port {port.host_port} on {port.host_ip or self.stack.bind} is in use "
+                        f"by another program, so {spec.name} cannot start; stop that program "
+                        f"or set ports.{spec.name} for stack '{self.stack.name}' in the config")
 
     @locked("stack down")
     @engine_failures("stopping the stack")
@@ -225,8 +303,13 @@ class DockerRuntime(Runtime):
                                  f"{', '.join(project.services)}", title="Stack")
         spec = project.services[service]
         container = self.container(service)
+        if container is None and service in self._excluded():
+            raise ServiceError(service, f"{service} is excluded from stack "
+                                        f"'{self.stack.name}' (the config's `exclude`, or the "
+                                        "last `up --exclude`), so there is nothing to restart; "
+                                        "`stack up` without excluding it starts it")
         if container is None:
-            raise ServiceError(service, f"{service} has no container; start the stack first")
+            raise ServiceError(service, f"{service} has no container: `stack up` creates it")
         progress(Progress(service, ServiceState.STARTING, "restarting"))
         container.restart(timeout=spec.stop_grace_period_s)
         self._wait_healthy(spec, container, progress)
@@ -303,54 +386,66 @@ class DockerRuntime(Runtime):
                     self.volume_name(volume),
                     labels=self.labels(**{"com.docker.compose.volume": volume}))
 
-    def _start(self, spec: ServiceSpec, existing: Any | None) -> Any:
-        """Start the service's container, creating it (again) from the spec."""
-        if existing is not None:
-            self._remove(existing)
-        self._ensure_image(spec)
+    def _container_config(self, spec: ServiceSpec) -> dict[str, Any]:
+        """How the service's container is created (the Docker SDK's arguments), but its
+        labels: what its configuration hash covers."""
         network = self.network_name(spec.networks[0])
-        endpoint = self.client.api.create_endpoint_config(aliases=[spec.name])
         restart = spec.restart.split(":")
         policy: dict[str, Any] = {"Name": "" if restart[0] == "no" else restart[0]}
         if restart[0] == "on-failure" and len(restart) > 1:
             policy["MaximumRetryCount"] = int(restart[1])
-        kwargs: dict[str, Any] = {
-            "name": f"{self.project_name}-{spec.name}-1",
-            "detach": True,
+        config: dict[str, Any] = {
+            "image": spec.image,
             "environment": dict(spec.environment),
-            "labels": self.labels(**{SERVICE: spec.name, "com.docker.compose.oneoff": "False",
-                                     "com.docker.compose.container-number": "1"},
-                                  **spec.labels),
             "ports": {f"{p.container_port}/{p.protocol}": (p.host_ip, p.host_port)
                       if p.host_ip else p.host_port for p in spec.ports},
             "volumes": {(self.volume_name(m.source) if m.kind == "volume" else m.source):
                         {"bind": m.target, "mode": "ro" if m.read_only else "rw"}
                         for m in spec.volumes},
             "network": network,
-            "networking_config": {network: endpoint},
+            "networks": [self.network_name(name) for name in spec.networks],
             "restart_policy": policy,
             "hostname": spec.name,
         }
         if spec.command is not None:
-            kwargs["command"] = list(spec.command)
+            config["command"] = list(spec.command)
         if spec.entrypoint is not None:
-            kwargs["entrypoint"] = list(spec.entrypoint)
+            config["entrypoint"] = list(spec.entrypoint)
         if spec.stop_signal:
-            kwargs["stop_signal"] = spec.stop_signal
+            config["stop_signal"] = spec.stop_signal
         if spec.healthcheck is not None:
             check = spec.healthcheck
-            kwargs["healthcheck"] = {"test": list(check.test), "interval": check.interval_ns,
+            config["healthcheck"] = {"test": list(check.test), "interval": check.interval_ns,
                                      "timeout": check.timeout_ns, "retries": check.retries,
                                      "start_period": check.start_period_ns}
+        return config
+
+    def _create(self, spec: ServiceSpec, plan: ContainerPlan) -> Any:
+        """Create the service's container from its spec and start it; one that cannot start
+        is removed again, never left behind in `Created`."""
         from docker.errors import APIError
 
+        config = self._container_config(spec)
+        image = config.pop("image")
+        networks = config.pop("networks")
+        network = config["network"]
+        config["networking_config"] = {
+            network: self.client.api.create_endpoint_config(aliases=[spec.name])}
+        config["labels"] = self.labels(
+            **{SERVICE: spec.name, "com.docker.compose.oneoff": "False",
+               "com.docker.compose.container-number": "1"},
+            **spec.labels, **config_labels(plan.hashes))
+        container = None
         try:
-            container = self.client.containers.create(spec.image, **kwargs)
-            for extra in spec.networks[1:]:
-                self.client.networks.get(self.network_name(extra)).connect(
-                    container, aliases=[spec.name])
+            container = self.client.containers.create(
+                image, name=f"{self.project_name}-{spec.name}-1", detach=True, **config)
+            for extra in networks[1:]:
+                self.client.networks.get(extra).connect(container, aliases=[spec.name])
             container.start()
         except APIError as error:
+            if container is not None:
+                with contextlib.suppress(Exception):
+                    container.remove(force=True, v=True)
             raise ServiceError(spec.name, f"{spec.name} could not start: "
                                           f"{error.explanation or error}") from None
         return container
@@ -368,11 +463,16 @@ class DockerRuntime(Runtime):
             self.client.images.pull(spec.image)
         except APIError as error:
             reason = str(error.explanation or error).splitlines()[0][:160]
+            advice = (f"On a host without registry access, build local images with "
+                      f"scripts/build-offline-images and set {variable} to one of them"
+                      if spec.name in OFFLINE_IMAGES else
+                      f"Set {variable} to an image of it on this host, or leave it out "
+                      f"(`stack up --exclude {spec.name}`, or exclude = [\"{spec.name}\"] "
+                      "in the stack's config)")
             raise ServiceError(
                 spec.name,
-                f"image {spec.image} is not on this host and could not be pulled ({reason}). "
-                f"On a host without registry access, build local images with "
-                f"scripts/build-offline-images and set {variable} to one of them") from None
+                f"image {spec.image} is not on this host and could not be pulled ({reason}); "
+                "nothing was changed. " + advice) from None
 
     def _healthy(self, spec: ServiceSpec, container: Any) -> bool:
         container.reload()
@@ -422,15 +522,32 @@ class DockerRuntime(Runtime):
         base = ServiceStatus(name=spec.name, state=ServiceState.DOWN, port=port,
                              url=link.value if link else "", secret=link.secret if link else None,
                              detail="no container")
-        if excluded:
+        container = self.container(spec.name)
+        running = container is not None and \
+            container.attrs["State"].get("Status") == "running"
+        if excluded and not running:
             return replace(base, state=ServiceState.NOT_INSTALLED,
                             detail="excluded from this stack (stack up --exclude)")
-        container = self.container(spec.name)
         if container is None:
             return base
         state = container.attrs["State"]
-        if state.get("Status") != "running":
+        if not running:
             return replace(base, detail=f"{state.get('Status')} (exit code "
                                          f"{state.get('ExitCode')})")
-        return running_status(base, state, self._probe(spec.name))
+        found = running_status(base, state, self._probe(spec.name))
+        if excluded:
+            return replace(found, detail="excluded from this stack, but its container from "
+                                         "an earlier up still runs (`stack down` stops it)")
+        return found
 
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+
+
+def _changed(parts: list[str]) -> str:
+    """What changed in a container's configuration, in words."""
+    if parts and " " in parts[0]:
+        return parts[0]
+    return f"its {_listed(parts)} changed" if parts else "its configuration changed"

@@ -1,0 +1,173 @@
+"""The docker runtime's `up` behaves as `docker compose up` does, on a real engine with the
+offline images: recreate on a changed configuration (saying what changed), start a stopped
+container again (the same one, its logs kept), check images and ports before touching
+anything, leave nothing behind after a failed `up`, and a status that tells the truth about
+an excluded service that still runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from crestfall_tui.config import load_config
+from crestfall_tui.stack import DockerRuntime
+from crestfall_tui.stack.model import ServiceState
+from tests.helpers import StackUnderTest, engine_problem, make_stack
+
+IMAGES = {"CRESTFALL_DB_IMAGE": "crestfall-local/db:15",
+          "CRESTFALL_SEARCH_IMAGE": "crestfall-local/search:0.24.1"}
+
+problem = engine_problem(IMAGES.values())
+pytestmark = pytest.mark.skipif(problem is not None, reason=f"docker: {problem}")
+
+
+@pytest.fixture(scope="module")
+def compose_stack() -> Iterator[StackUnderTest]:
+    """A docker stack (rest excluded) on free ports; removed with its volumes at the end."""
+    saved = {name: os.environ.get(name) for name in IMAGES}
+    os.environ.update(IMAGES)
+    stack = make_stack("composetest")
+    stack.config_path.write_text(stack.config_path.read_text().replace(
+        'runtime = "native"', 'runtime = "docker"\nexclude = ["rest"]'))
+    config = load_config(stack.config_path).stack("composetest")
+    runtime = DockerRuntime(config)
+    try:
+        yield StackUnderTest(stack.root, stack.config_path, config, runtime)  # type: ignore[arg-type]
+    finally:
+        runtime.down(volumes=True)
+        shutil.rmtree(stack.root, ignore_errors=True)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _runtime(stack: StackUnderTest) -> DockerRuntime:
+    assert isinstance(stack.runtime, DockerRuntime)
+    return stack.runtime
+
+
+def _id(runtime: DockerRuntime, service: str) -> str | None:
+    container = runtime.container(service)
+    return None if container is None else str(container.id)
+
+
+def test_a_busy_port_fails_up_before_anything_is_created(compose_stack: StackUnderTest) -> None:
+    """The db port taken by another program: `up` names the port and the config key, exits
+    1, and no container is left in Created."""
+    runtime = _runtime(compose_stack)
+    runtime.down()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", compose_stack.stack.ports.db))
+        squatter.listen()
+        done = compose_stack.cli("stack", "up", timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert f"port {compose_stack.stack.ports.db} on 127.0.0.1 is in use" in done.stderr
+    assert "ports.db" in done.stderr and "Traceback" not in done.stderr
+    assert runtime.container("db") is None and runtime.container("search") is None
+
+
+def test_kill_then_up_starts_the_same_container(compose_stack: StackUnderTest) -> None:
+    """After `docker kill`, up starts the container again (same id, its logs kept), as
+    compose does; with nothing changed, a second up keeps everything."""
+    runtime = _runtime(compose_stack)
+    runtime.up()
+    db = _id(runtime, "db")
+    container = runtime.container("db")
+    assert container is not None
+    container.kill()
+    lines: list[str] = []
+    runtime.up(progress=lambda p: lines.append(f"{p.service}: {p.message}"))
+    assert _id(runtime, "db") == db
+    assert "db: starting its stopped container (configuration unchanged)" in lines
+    assert any("database system is ready" in line for line in runtime.logs("db", 500))
+    lines.clear()
+    runtime.up(progress=lambda p: lines.append(f"{p.service}: {p.message}"))
+    assert {"db: already running", "search: already running"} <= set(lines)
+
+
+def test_a_changed_image_recreates_and_says_why(compose_stack: StackUnderTest) -> None:
+    """Another image for db: `up` recreates it, saying its image changed; the data stays."""
+    runtime = _runtime(compose_stack)
+    runtime.up()
+    with psycopg.connect(runtime.db_url(), autocommit=True) as conn:
+        conn.execute("create table if not exists survives (v text)")
+        conn.execute("insert into survives values ('kept')")
+    old = _id(runtime, "db")
+    runtime.client.images.get(IMAGES["CRESTFALL_DB_IMAGE"]).tag("crestfall-local/db",
+                                                                "15-retagged")
+    try:
+        done = compose_stack.cli("stack", "up", timeout=180,
+                                 env={"CRESTFALL_DB_IMAGE": "crestfall-local/db:15-retagged"})
+        assert done.returncode == 0, done.stderr
+        assert "recreating: its image changed" in done.stderr
+        assert _id(runtime, "db") != old
+        with psycopg.connect(runtime.db_url()) as conn:
+            assert conn.execute("select v from survives").fetchall() == [("kept",)]
+    finally:
+        runtime.up()  # back on the usual image
+        runtime.client.images.remove("crestfall-local/db:15-retagged")
+
+
+def test_a_missing_image_changes_nothing(compose_stack: StackUnderTest) -> None:
+    """db stopped, a missing image set: `up` fails on the image before removing anything,
+    so the stopped container (and its logs) are still there."""
+    runtime = _runtime(compose_stack)
+    runtime.up()
+    container = runtime.container("db")
+    assert container is not None
+    container.stop()
+    done = compose_stack.cli("stack", "up", timeout=120, env={"CRESTFALL_DB_IMAGE": "nope:1"})
+    assert done.returncode == 1
+    assert "image nope:1 is not on this host" in done.stderr
+    assert "nothing was changed" in done.stderr
+    assert _id(runtime, "db") == container.id
+
+
+def test_status_tells_the_truth_about_an_excluded_service_that_runs(
+        compose_stack: StackUnderTest) -> None:
+    """`up --exclude search` with search running: up says its container still runs, and
+    status reports it running (not "not installed")."""
+    runtime = _runtime(compose_stack)
+    runtime.up()
+    done = compose_stack.cli("stack", "up", "--exclude", "search", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "its container from an earlier up still runs" in done.stderr
+    search = runtime.status().service("search")
+    assert search.state == ServiceState.HEALTHY
+    assert "excluded from this stack, but its container" in search.detail
+    runtime.down()
+    assert runtime.status().service("search").state == ServiceState.NOT_INSTALLED
+    runtime.up()  # search is no longer excluded: the next up brings it back
+    assert runtime.status().service("search").state == ServiceState.HEALTHY
+
+
+def test_excluding_db_leaves_out_what_depends_on_it(compose_stack: StackUnderTest) -> None:
+    """`--exclude db` on a stack that does not exclude rest: up says that rest depends on
+    db and is left out too, and starts only search."""
+    from dataclasses import replace
+
+    _runtime(compose_stack).down()
+    runtime = DockerRuntime(replace(compose_stack.stack, exclude=()))
+    lines: list[str] = []
+    try:
+        runtime.up(progress=lambda p: lines.append(f"{p.service}: {p.message}"),
+                   exclude=frozenset({"db"}))
+        assert "db: excluded (rest depends on it, so left out too)" in lines
+        assert "rest: excluded: it depends on db, which is left out" in lines
+        assert runtime.container("db") is None and runtime.container("rest") is None
+        assert runtime.container("search") is not None
+    finally:
+        runtime.down()
+
+
+def test_restart_of_an_excluded_service_says_so(compose_stack: StackUnderTest) -> None:
+    done = compose_stack.cli("stack", "restart", "rest", timeout=60)
+    assert done.returncode != 0
+    assert "rest is excluded from stack 'composetest'" in done.stderr
