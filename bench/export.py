@@ -59,17 +59,20 @@ def bench_export(runs: int, timer: Path, binary: Path, make_stack: Callable[[str
               f"ratio {ours / peer:.2f} (goal <= 1.1)")
 
         target = work / "screen.csv"
-        ours_screen = _tui(timer, f"{binary} --stack benchx --config {stack.config_path}",
-                           "healthy",
-                           f"{{F3}}{{sleep:0.5}}{QUERY}{{wait:from exp2m}}{{C-s}}"
-                           f"{{wait:Export the whole}}{{C-u}}{target}{{Enter}}",
-                           f"exported {ROWS:,} rows", runs)
-        psql_screen = _tui(timer, f"psql '{url}'", r"=#",
-                           f"\\copy ({QUERY}) to '{work / 'psql-screen.csv'}' with "
-                           "(format csv, header){Enter}", f"COPY {ROWS}", runs)
-        print(f"export   on screen, enter to done: Query section median {ours_screen:.2f}s, "
-              f"psql \\copy {psql_screen:.2f}s, ratio {ours_screen / psql_screen:.2f} "
-              "(goal <= 1.1)")
+        ours_screen, psql_screen = [], []
+        for _ in range(max(runs, 2)):  # alternating, so both see the same load
+            ours_screen.append(_tui(
+                timer, f"{binary} --stack benchx --config {stack.config_path}", "healthy",
+                f"{{F3}}{{sleep:0.5}}{QUERY}{{wait:from exp2m}}{{C-s}}"
+                f"{{wait:Export the whole}}{{C-u}}{target}{{Enter}}",
+                f"exported {ROWS:,} rows"))
+            psql_screen.append(_tui(
+                timer, f"psql '{url}'", r"=#",
+                f"\\copy ({QUERY}) to '{work / 'psql-screen.csv'}' with "
+                "(format csv, header){Enter}", f"COPY {ROWS}"))
+        ours, peer = statistics.median(ours_screen), statistics.median(psql_screen)
+        print(f"export   on screen, enter to done: Query section median {ours:.2f}s, "
+              f"psql \\copy {peer:.2f}s, ratio {ours / peer:.2f} (goal <= 1.1)")
     finally:
         stack.remove()
         for path in work.iterdir():
@@ -84,15 +87,15 @@ def _timed(args: list[str], out: Any) -> float:
     return time.monotonic() - started
 
 
-def _tui(timer: Path, cmd: str, ready: str, keys: str, done: str, runs: int) -> float:
-    """Median seconds from the last key to `done` on screen, by tui_timer."""
+def _tui(timer: Path, cmd: str, ready: str, keys: str, done: str) -> float:
+    """Seconds from the last key to `done` on screen (one run), by tui_timer."""
     args = [sys.executable, str(timer), "--cmd", cmd, "--wait-for", ready, "--keys", keys,
-            "--then-wait-for", done, "--timeout", "120", "--size", "160x40",
-            "--runs", str(max(runs, 2))]
+            "--then-wait-for", done, "--timeout", "120", "--size", "160x40", "--runs", "1"]
     result = subprocess.run(args, capture_output=True, text=True, check=False)
-    summary = next((line for line in result.stdout.splitlines()
-                    if line.startswith("SUMMARY ")), "")
-    if not summary:
+    found = next((line for line in result.stdout.splitlines()
+                  if line.startswith("RESULT ")), "")
+    steps = json.loads(found.removeprefix("RESULT "))["steps"] if found else []
+    if len(steps) < 2 or steps[1].get("elapsed_s") is None:
         raise SystemExit(f"timer failed for {cmd}:\n{result.stdout[-3000:]}"
                          f"\n{result.stderr[-1000:]}")
-    return float(json.loads(summary.removeprefix("SUMMARY "))["steps"]["1"]["median_s"])
+    return float(steps[1]["elapsed_s"])

@@ -58,6 +58,27 @@ def _id(runtime: DockerRuntime, service: str) -> str | None:
     return None if container is None else str(container.id)
 
 
+def test_a_first_start_runs_the_init_scripts_once_and_quietly(
+        compose_stack: StackUnderTest) -> None:
+    """On a new database the init scripts run once, by crestfall-tui (the image's entrypoint
+    runs none of them), and pgaudit does not log their statements (it wrote thousands of
+    lines, each with a whole script, before)."""
+    runtime = _runtime(compose_stack)
+    runtime.down(volumes=True)
+    lines: list[str] = []
+    runtime.up(progress=lambda p: lines.append(f"{p.service}: {p.message}"))
+    assert any(line.startswith("db: ran init scripts: 00_extensions.sql") for line in lines)
+    log = runtime.logs("db", 20000)
+    assert not any("docker-entrypoint-initdb.d" in line for line in log)
+    audited = [line for line in log if "AUDIT:" in line]
+    assert not any("auth.users" in line or "crestfall.init_scripts" in line
+                   for line in audited), audited[:3]
+    assert len(log) < 300, len(log)
+    with psycopg.connect(runtime.db_url()) as conn:
+        names = [r[0] for r in conn.execute("select name from crestfall.init_scripts")]
+    assert sorted(names) == sorted(set(names)) and "40_audit.sql" in names
+
+
 def test_a_busy_port_fails_up_before_anything_is_created(compose_stack: StackUnderTest) -> None:
     """The db port taken by another program: `up` names the port and the config key, exits
     1, and no container is left in Created."""

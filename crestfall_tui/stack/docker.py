@@ -97,7 +97,6 @@ class DockerRuntime(Runtime):
                 "CRESTFALL_DB_PORT": str(ports.db),
                 "CRESTFALL_REST_PORT": str(ports.rest),
                 "CRESTFALL_SEARCH_PORT": str(ports.search),
-                "CRESTFALL_SQL_DIR": str(compose_file().parent / "sql"),
                 "POSTGRES_PASSWORD": secrets.postgres_password,
                 "AUTHENTICATOR_PASSWORD": secrets.authenticator_password,
                 "JWT_SECRET": secrets.jwt_secret,

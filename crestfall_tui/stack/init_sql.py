@@ -1,4 +1,5 @@
-"""Run the `sql/` init scripts: in order, each once per content, on every `up`.
+"""Run the `sql/` init scripts: in order, each once per content, on every `up` (no image
+entrypoint runs them: on both runtimes, this is the one place they run).
 
 A script runs again only when its text changed, so `up` on a running stack writes nothing,
 and a newer crestfall-tui brings an existing database up to date. The scripts themselves
@@ -38,6 +39,9 @@ def apply_init_sql(conninfo: str, secrets: StackSecrets) -> InitReport:
                 conn.execute(query("init_scripts_table"))
             done = {str(name): str(checksum) for name, checksum
                     in conn.execute(query("init_scripts_applied")).fetchall()}
+            # pgaudit would log each statement of a script with the whole script's text
+            # (thousands of lines on a first start): this session's own work is not audited.
+            conn.execute("select set_config('pgaudit.log', 'none', false)")
             for path in init_sql_files():
                 text = path.read_text(encoding="utf-8")
                 checksum = hashlib.sha256(text.encode()).hexdigest()

@@ -40,7 +40,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     $AS_PG psql -v ON_ERROR_STOP=1 -h /run/postgresql -U "$POSTGRES_USER" -d postgres \
       -c "CREATE DATABASE \"$POSTGRES_DB\""
   fi
-  for f in /docker-entrypoint-initdb.d/*.sql /docker-entrypoint-initdb.d/*/*.sql; do
+  for f in /docker-entrypoint-initdb.d/*.sql; do
     [ -e "$f" ] || continue
     echo "running $f"
     $AS_PG psql -q -v ON_ERROR_STOP=1 -h /run/postgresql -U "$POSTGRES_USER" \
