@@ -192,3 +192,26 @@ def test_restart_of_an_excluded_service_says_so(compose_stack: StackUnderTest) -
     done = compose_stack.cli("stack", "restart", "rest", timeout=60)
     assert done.returncode != 0
     assert "rest is excluded from stack 'composetest'" in done.stderr
+
+
+def test_purge_leaves_no_file_behind(compose_stack: StackUnderTest) -> None:
+    """`down --volumes --yes` says what the data dir still holds (secrets, the action log
+    with row values, the query history); with `--purge` none of it is left."""
+    from crestfall_tui.services.action_log import ActionLog, Write
+    from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
+
+    runtime = _runtime(compose_stack)
+    data = compose_stack.stack.data_path
+    runtime.up()
+    ActionLog("composetest", data).record(Write("update t set v = 'secret row value'"))
+    QueryHistory(data).add(HistoryEntry.now("select 1", 0.1, 1))
+    done = compose_stack.cli("stack", "down", "--volumes", "--yes", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "secrets.json" in done.stderr and "actions.jsonl" in done.stderr
+    assert "query-history.jsonl" in done.stderr and "--purge" in done.stderr
+    refused = compose_stack.cli("stack", "down", "--purge", timeout=60)
+    assert refused.returncode == 2 and "--volumes" in refused.stderr
+    done = compose_stack.cli("stack", "down", "--volumes", "--yes", "--purge", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "purged" in done.stderr
+    assert not data.exists() or not any(data.iterdir())

@@ -34,6 +34,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         if name == "down":
             action.add_argument("--volumes", action="store_true",
                                 help="also delete the stack's volumes (docker; needs --yes)")
+            action.add_argument("--purge", action="store_true",
+                                help="with --volumes: also delete what the data dir keeps "
+                                     "(secrets, action log, query history, snippets)")
         if name in ("down", "reset-secrets"):
             action.add_argument("--yes", action="store_true",
                                 help="confirm: --volumes deletes the data; reset-secrets "
@@ -71,7 +74,13 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
             print("crestfall-tui: down --volumes deletes the stack's data; add --yes to "
                   "confirm", file=sys.stderr)
             return EXIT_USAGE
+        if args.purge and not args.volumes:
+            print("crestfall-tui: --purge goes with --volumes --yes: the data dir's files "
+                  "are deleted with the database they belong to", file=sys.stderr)
+            return EXIT_USAGE
         status = runtime.down(show, volumes=args.volumes)
+        if args.volumes:
+            _after_volumes(stack, purge=args.purge, quiet=quiet)
     elif args.action == "restart":
         status = runtime.restart(args.service, show)
     else:
@@ -83,6 +92,24 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
     if args.action in ("down", "reset-secrets"):
         return EXIT_OK
     return EXIT_OK if status.healthy else EXIT_FAILURE
+
+
+def _after_volumes(stack: StackConfig, *, purge: bool, quiet: bool) -> None:
+    """The database is gone: say what the data dir still holds, or delete it (--purge)."""
+    from crestfall_tui.services.stack_files import leftovers
+    from crestfall_tui.services.stack_files import purge as purge_files
+
+    if purge:
+        removed, left = purge_files(stack.data_path)
+        if not quiet:
+            print(f"purged {stack.data_path}: " + (", ".join(removed) or "nothing to remove")
+                  + (f"; left alone (not crestfall-tui's): {', '.join(left)}" if left else ""),
+                  file=sys.stderr)
+        return
+    kept = leftovers(stack.data_path)
+    if kept and not quiet:
+        print(f"note: {stack.data_path} still holds {'; '.join(kept)}. "
+              "`stack down --volumes --yes --purge` deletes them too.", file=sys.stderr)
 
 
 def format_status(status: StackStatus, *, reveal: bool) -> str:
