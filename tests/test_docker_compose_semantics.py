@@ -194,6 +194,26 @@ def test_restart_of_an_excluded_service_says_so(compose_stack: StackUnderTest) -
     assert "rest is excluded from stack 'composetest'" in done.stderr
 
 
+def test_two_ups_at_once_both_succeed(compose_stack: StackUnderTest) -> None:
+    """Two `up`s at the same time on a stopped stack: the second waits for the first (the
+    per-stack lock) and finds it running; no Docker name conflict."""
+    import subprocess
+
+    from tests.helpers import BINARY
+
+    runtime = _runtime(compose_stack)
+    runtime.down()
+    command = [str(BINARY), "stack", "up", "--stack", "composetest", "--config",
+               str(compose_stack.config_path)]
+    both = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    results = [(process.wait(timeout=180), process.stderr.read() if process.stderr else "")
+               for process in both]
+    assert [code for code, _ in results] == [0, 0], results
+    assert not any("Conflict" in err or "Traceback" in err for _, err in results)
+    assert any("already running" in err for _, err in results)
+
+
 def test_purge_leaves_no_file_behind(compose_stack: StackUnderTest) -> None:
     """`down --volumes --yes` says what the data dir still holds (secrets, the action log
     with row values, the query history); with `--purge` none of it is left."""

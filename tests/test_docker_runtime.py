@@ -147,21 +147,31 @@ def test_auto_runs_natively_when_images_are_missing(docker_stack: StackUnderTest
 
 
 async def test_studio_deletes_volumes_after_asking(docker_stack: StackUnderTest) -> None:
-    """In the studio on a docker stack, `D` asks, then stops the stack and deletes its data."""
+    """In the studio on a docker stack, `D` asks for the stack's name to be typed (a wrong
+    one, or one key, deletes nothing), then stops the stack and deletes its data."""
     from crestfall_tui.app import CrestfallApp
-    from crestfall_tui.modals import ConfirmModal
+    from crestfall_tui.modals import PromptModal
     from tests.drivers import state_of, until
 
     runtime = docker_stack.runtime
     assert isinstance(runtime, DockerRuntime)
     runtime.up(exclude=frozenset({"rest"}))
     app = CrestfallApp(docker_stack.stack, runtime)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: "healthy" in state_of(app, "search"), within=60)
         await app.workers.wait_for_complete()
         await pilot.press("D")
-        assert isinstance(app.screen, ConfirmModal)
-        await pilot.press("y")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        assert "lost for good" in str(app.screen.query_one("Label").render())
+        await pilot.press("y", "enter")
+        await until(pilot, lambda: not isinstance(app.screen, PromptModal))
+        await pilot.pause(0.5)
+        assert runtime.client.volumes.list(filters={
+            "label": "com.docker.compose.project=crestfall-dockertest"})
+        assert "healthy" in state_of(app, "db")
+        await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        await pilot.press(*"dockertest", "enter")
         await until(pilot, lambda: "down" in state_of(app, "db"), within=60)
         await until(pilot, lambda: not app.screen.busy, within=60)
     assert not runtime.client.volumes.list(filters={

@@ -23,14 +23,17 @@ class PromptModal(CrestfallModal[str | None]):
     """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="prompt.cancel")]
 
-    def __init__(self, question: str, value: str = "", *, empty_allowed: bool = False) -> None:
+    def __init__(self, question: str, value: str = "", *, empty_allowed: bool = False,
+                 warning: bool = False) -> None:
+        """`warning`: the answer confirms something destructive (the frame says so)."""
         super().__init__()
         self.question = question
         self.value = value
         self.empty_allowed = empty_allowed
+        self.warning = warning
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="frame"):
+        with Vertical(classes="frame -warning" if self.warning else "frame"):
             yield Label(self.question)
             yield Input(value=self.value, id="prompt-input")
 

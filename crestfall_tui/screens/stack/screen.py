@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Header, RichLog
 
 from crestfall_tui.errors import CrestfallError
+from crestfall_tui.modals import PromptModal
 from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.services.extensions import Extensions
 from crestfall_tui.stack.model import Connection, Progress, ServiceState, StackStatus
@@ -141,10 +142,19 @@ class StackScreen(CrestfallScreen):
 
     @work(group="ask", exclusive=True, exit_on_error=False)
     async def action_delete_volumes(self) -> None:
-        if await self.confirm(
-                f"Stop stack '{self.runtime.stack.name}' and DELETE its volumes? Every row in "
-                "the database and every search document is lost.", "Delete"):
-            self.run_lifecycle("delete")
+        """Destroying the data is confirmed by typing the stack's name, not by one key."""
+        name = self.runtime.stack.name
+        answer = await self.app.push_screen_wait(PromptModal(
+            f"Stop stack '{name}' and DELETE its volumes: every row of its database and every "
+            "search document is lost for good. Type the stack's name to confirm "
+            "(escape cancels):", warning=True))
+        if answer is None:
+            return
+        if answer != name:
+            self.notify(f"nothing deleted: {answer!r} is not the stack's name ({name!r})",
+                        title="Delete data", severity="warning", markup=False)
+            return
+        self.run_lifecycle("delete")
 
     def action_toggle_secrets(self) -> None:
         self.reveal = not self.reveal
