@@ -64,7 +64,7 @@ def bench_export(runs: int, timer: Path, binary: Path, make_stack: Callable[[str
             ours_screen.append(_tui(
                 timer, f"{binary} --stack benchx --config {stack.config_path}", "healthy",
                 f"{{F3}}{{sleep:0.5}}{QUERY}{{wait:from exp2m}}{{C-s}}"
-                f"{{wait:Export the whole}}{{C-u}}{target}{{Enter}}",
+                f"{{wait:Export the whole}}{{sleep:0.3}}{{C-u}}{target}{{Enter}}",
                 f"exported {ROWS:,} rows"))
             psql_screen.append(_tui(
                 timer, f"psql '{url}'", r"=#",
