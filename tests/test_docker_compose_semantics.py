@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from crestfall_tui.config import load_config
+from crestfall_tui.errors import ServiceError
 from crestfall_tui.stack import DockerRuntime
 from crestfall_tui.stack.model import ServiceState
 from tests.helpers import StackUnderTest, engine_problem, make_stack
@@ -186,6 +187,25 @@ def test_excluding_db_leaves_out_what_depends_on_it(compose_stack: StackUnderTes
         assert runtime.container("search") is not None
     finally:
         runtime.down()
+
+
+def test_a_missing_rest_image_advises_leaving_rest_out(compose_stack: StackUnderTest) -> None:
+    """PostgREST cannot be built offline: its missing image's message says to exclude it
+    (not to build it), and nothing was started."""
+    from dataclasses import replace
+
+    _runtime(compose_stack).down()
+    runtime = DockerRuntime(replace(compose_stack.stack, exclude=()))
+    os.environ["CRESTFALL_REST_IMAGE"] = "crestfall-local/absent-rest:1"
+    try:
+        with pytest.raises(ServiceError) as failed:
+            runtime.up()
+        message = failed.value.message
+        assert "image crestfall-local/absent-rest:1 is not on this host" in message
+        assert "--exclude rest" in message and "build-offline-images" not in message
+        assert runtime.container("db") is None and runtime.container("rest") is None
+    finally:
+        os.environ.pop("CRESTFALL_REST_IMAGE", None)
 
 
 def test_restart_of_an_excluded_service_says_so(compose_stack: StackUnderTest) -> None:

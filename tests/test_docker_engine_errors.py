@@ -37,3 +37,38 @@ def test_operations_on_a_vanished_engine_say_what_failed(tmp_path: Path) -> None
             assert "\n" not in failed.value.message
     finally:
         stack.remove()
+
+
+async def test_studio_on_an_engine_that_does_not_answer(tmp_path: Path) -> None:
+    """The studio on a docker stack whose engine does not answer: the Services panel says
+    why, once, in place; Extensions stops waiting; probes go on quietly (the reason is
+    logged once and no toast repeats on every probe)."""
+    from textual.widgets import RichLog, Static
+
+    from crestfall_tui.app import CrestfallApp
+    from crestfall_tui.widgets import ExtensionList
+    from tests.drivers import until
+
+    stack = make_stack("nowhere")
+    try:
+        text = stack.config_path.read_text().replace('runtime = "native"',
+                                                     'runtime = "docker"')
+        stack.config_path.write_text(text)
+        config = load_config(stack.config_path).stack("nowhere")
+        dead = docker.DockerClient(base_url=f"unix://{tmp_path}/engine.sock", version="1.41",
+                                   timeout=2)
+        app = CrestfallApp(config, DockerRuntime(config, client=dead))
+        async with app.run_test(size=(120, 36)) as pilot:
+            problem = app.screen.query_one("#status-problem", Static)
+            await until(pilot, lambda: problem.display, within=20)
+            assert "the Docker engine failed while reading the stack's status" in str(
+                problem.render())
+            await until(pilot, lambda: "no status" in str(
+                app.screen.query_one(ExtensionList).render()), within=10)
+            await pilot.pause(7)  # two more probes
+            lines = [str(line.text) for line in app.screen.query_one(RichLog).lines]
+            assert sum("status: the Docker engine failed" in line for line in lines) == 1
+            toasts = [n for n in app._notifications if "reading the stack's status" in n.message]
+            assert len(toasts) <= 1  # the start at launch may say it once; probes never
+    finally:
+        stack.remove()

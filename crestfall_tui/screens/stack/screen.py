@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, RichLog
+from textual.widgets import Footer, Header, RichLog, Static
 
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.modals import PromptModal
@@ -69,6 +69,13 @@ class StackScreen(CrestfallScreen):
     class LifecycleEnded(Message):
         """A start, stop or restart finished (well or not)."""
 
+    class StatusFailed(Message):
+        """The status could not be read at all (the Docker engine does not answer, say)."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
     def __init__(self, runtime: Runtime, extensions: Extensions,
                  first_status: Future[StackStatus] | None = None) -> None:
         super().__init__()
@@ -78,11 +85,14 @@ class StackScreen(CrestfallScreen):
         self.extensions = extensions
         self._connections: list[Connection] = []
         self._extensions_for: datetime | None = None
+        self._failure: str | None = None
+        """Why the status cannot be read, while it cannot: said once, probed quietly."""
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="stack-body"):
             yield ServiceTable(id="services")
+            yield Static(id="status-problem")
             with Horizontal(id="details"):
                 yield ConnectionList(id="connections")
                 yield ExtensionList("reading extensions…", id="extensions")
@@ -168,9 +178,15 @@ class StackScreen(CrestfallScreen):
 
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def refresh_status(self) -> None:
-        """Probe every service (blocking probes, so a thread)."""
-        status = self.runtime.status()
-        self.post_message(self.StatusRead(status, self.runtime.connections()))
+        """Probe every service (blocking probes, so a thread). A status that cannot be read
+        is shown in place, not as an error on every probe."""
+        try:
+            status = self.runtime.status()
+            connections = self.runtime.connections()
+        except CrestfallError as error:
+            self.post_message(self.StatusFailed(error.message))
+            return
+        self.post_message(self.StatusRead(status, connections))
 
     @work(thread=True, exclusive=True, group="lifecycle", exit_on_error=False)
     def run_lifecycle(self, action: str, service: str | None = None) -> None:
@@ -216,8 +232,25 @@ class StackScreen(CrestfallScreen):
             self._extensions_for = None
             extensions.unavailable(error.message)
 
+    @on(StatusFailed)
+    def status_failed(self, message: StatusFailed) -> None:
+        problem = self.query_one("#status-problem", Static)
+        problem.update(f"No status: {message.reason} (probing again every "
+                       f"{self.REFRESH_SECONDS:g}s)")
+        problem.display = True
+        self._extensions_for = None
+        self.query_one(ExtensionList).unavailable("no status, so no extensions")
+        if message.reason != self._failure:
+            self._failure = message.reason
+            self.query_one(RichLog).write(f"{datetime.now():%H:%M:%S} status: "
+                                          f"{message.reason}")
+
     @on(StatusRead)
     def show_status(self, message: StatusRead) -> None:
+        if self._failure is not None:
+            self._failure = None
+            self.query_one("#status-problem", Static).display = False
+            self.query_one(RichLog).write(f"{datetime.now():%H:%M:%S} status: read again")
         self.query_one(ServiceTable).show(message.status)
         self._connections = message.connections
         self.query_one(ConnectionList).show(self._connections, reveal=self.reveal)
