@@ -60,7 +60,7 @@ def test_shipped_compose_file_reads() -> None:
     assert db.image.startswith("supabase/postgres:")
     assert db.ports[0].host_port == 6000 and db.ports[0].host_ip == "127.0.0.1"
     assert db.environment["POSTGRES_PASSWORD"] == "pw"
-    assert {m.kind for m in db.volumes} == {"volume", "bind"}
+    assert [(m.kind, m.source) for m in db.volumes] == [("volume", "db-data")]  # no init dir
     assert rest.depends_on == {"db": "service_healthy"}
     assert search.healthcheck is not None and search.healthcheck.interval_ns == 1_000_000_000
     assert project.volumes == ("db-data", "search-data")
