@@ -1,5 +1,7 @@
 -- Extensions: create each of the stack's extensions that this server has.
--- The ones it lacks are reported with a NOTICE (and shown on the Stack screen), never fatal.
+-- The ones it lacks, and the ones it has but cannot create (pg_cron and pgaudit need
+-- shared_preload_libraries, on a server the project did not configure), are reported with a
+-- NOTICE (and shown by `stack up` and on the Stack screen), never fatal.
 create schema if not exists extensions;
 
 do $$
@@ -15,10 +17,16 @@ begin
       continue;
     elsif not exists (select from pg_available_extensions where name = ext) then
       raise notice 'extension % is not available on this server', ext;
-    elsif ext = any (own_schema) then
-      execute format('create extension if not exists %I', ext);
     else
-      execute format('create extension if not exists %I with schema extensions', ext);
+      begin
+        if ext = any (own_schema) then
+          execute format('create extension if not exists %I', ext);
+        else
+          execute format('create extension if not exists %I with schema extensions', ext);
+        end if;
+      exception when others then
+        raise notice 'extension % could not be created: %', ext, sqlerrm;
+      end;
     end if;
   end loop;
 end

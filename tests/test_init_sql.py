@@ -187,3 +187,52 @@ def test_scripts_are_idempotent(stack: StackUnderTest, db: Conn) -> None:
     assert report.applied == ()
     assert "pgjwt" in report.missing_extensions or "pgjwt" not in {
         r[0] for r in db.execute("select name from pg_available_extensions")}
+
+
+def test_extensions_that_need_preloading_are_reported_not_fatal() -> None:
+    """A server the project did not configure: pg_cron and pgaudit are installed but not in
+    shared_preload_libraries. 00_extensions.sql reports each (with Postgres's reason) and
+    goes on to create the others, and init passes that on."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from crestfall_tui.stack.init_sql import initialise_db
+    from crestfall_tui.stack.native_db import find_bindir
+    from crestfall_tui.stack.processes import free_port
+    from crestfall_tui.stack.secrets import StackSecrets
+
+    bindir = find_bindir()
+    if bindir is None or os.geteuid() != 0:
+        pytest.skip("needs Debian's PostgreSQL and root (to run it as postgres)")
+    import tempfile
+
+    # Not under pytest's tmp_path: the postgres user must be able to reach it.
+    data = Path(tempfile.mkdtemp(prefix="crestfall-bare-"))
+    shutil.chown(data, "postgres", "postgres")
+    as_postgres = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust",
+                    "-U", "postgres"], check=True, capture_output=True)
+    port = free_port()
+    # The server gets a log file of its own: on a pipe it would keep ours open.
+    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l",
+                    str(data / "server.log"), "-o",
+                    f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "start"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=60)
+    try:
+        lines: list[str] = []
+        initialise_db(f"postgresql://postgres@127.0.0.1:{port}/postgres", StackSecrets.generate(),
+                      lambda step: lines.append(step.message))
+        assert any(line.startswith("extension pg_cron could not be created") for line in lines)
+        assert any(line.startswith("extension pgaudit could not be created") and
+                   "shared_preload_libraries" in line for line in lines), lines
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres") as conn:
+            created = {r[0] for r in conn.execute("select extname from pg_extension")}
+            assert {"pgcrypto", "uuid-ossp"} <= created and "pgaudit" not in created
+            assert conn.execute("select count(*) from crestfall.init_scripts").fetchone() == (5,)
+    finally:
+        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m",
+                        "immediate", "stop"], capture_output=True, check=False)
+        shutil.rmtree(data, ignore_errors=True)

@@ -27,13 +27,19 @@ class InitReport:
 
     applied: tuple[str, ...]
     missing_extensions: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    """What the scripts reported on the way (an extension that could not be created)."""
 
 
 def apply_init_sql(conninfo: str, secrets: StackSecrets) -> InitReport:
     """Run the scripts that are new or changed, then make sure the login roles have passwords."""
     applied: list[str] = []
+    notes: list[str] = []
     try:
         with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.add_notice_handler(lambda diag: notes.append(diag.message_primary or "")
+                                    if (diag.message_primary or "").startswith("extension ")
+                                    else None)
             exists = conn.execute(query("init_scripts_table_exists")).fetchone()
             if not (exists and exists[0]):
                 conn.execute(query("init_scripts_table"))
@@ -61,7 +67,8 @@ def apply_init_sql(conninfo: str, secrets: StackSecrets) -> InitReport:
             missing = [name for name, installed_version, _ in rows if installed_version is None]
     except psycopg.OperationalError as error:
         raise ServiceError("db", f"cannot run the init scripts: {error}") from None
-    return InitReport(applied=tuple(applied), missing_extensions=tuple(missing))
+    return InitReport(applied=tuple(applied), missing_extensions=tuple(missing),
+                      notes=tuple(notes))
 
 
 def initialise_db(conninfo: str, secrets: StackSecrets, progress: ProgressCallback) -> None:
@@ -70,6 +77,8 @@ def initialise_db(conninfo: str, secrets: StackSecrets, progress: ProgressCallba
     if report.applied:
         progress(Progress("db", ServiceState.HEALTHY,
                           f"ran init scripts: {', '.join(report.applied)}"))
+    for note in report.notes:
+        progress(Progress("db", ServiceState.HEALTHY, note))
     if report.missing_extensions:
         progress(Progress("db", ServiceState.HEALTHY, "extensions not available here: "
                           f"{', '.join(report.missing_extensions)}"))
