@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -122,3 +123,32 @@ def eventually(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+ZERO_INSTANCE = "00000000-0000-0000-0000-000000000000"
+
+
+def insert_auth_user(conn: psycopg.Connection[Any], email: str,
+                     user_id: str | None = None) -> str:
+    """An auth user as GoTrue writes one, so GoTrue's own code can load it: no NULL in the
+    columns its Go structs read (token columns, aud, role, instance_id, timestamps), and
+    the `email` identity an email user has. Returns its id."""
+    import json
+
+    row = conn.execute(
+        "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, "
+        "raw_user_meta_data, created_at, updated_at, confirmation_token, recovery_token, "
+        "email_change_token_new, email_change) values (%s, coalesce(%s::uuid, "
+        "gen_random_uuid()), 'authenticated', 'authenticated', %s, "
+        "'{\"provider\": \"email\", \"providers\": [\"email\"]}', '{}', now(), now(), "
+        "'', '', '', '') on conflict (id) do update set email = excluded.email returning id",
+        (ZERO_INSTANCE, user_id, email)).fetchone()
+    assert row is not None
+    found = str(row[0])
+    conn.execute(
+        "insert into auth.identities (provider_id, user_id, identity_data, provider, "
+        "last_sign_in_at, created_at, updated_at) values (%s, %s, %s, 'email', now(), now(), "
+        "now()) on conflict (provider_id, provider) do nothing",
+        (found, found, json.dumps({"sub": found, "email": email, "email_verified": False,
+                                   "phone_verified": False})))
+    return found

@@ -10,7 +10,7 @@ import pytest
 
 from crestfall_tui.resources import init_sql_files
 from crestfall_tui.stack.init_sql import apply_init_sql
-from tests.helpers import StackUnderTest, eventually
+from tests.helpers import StackUnderTest, eventually, insert_auth_user
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -101,15 +101,27 @@ def test_auth_schema_has_gotrue_shape(db: Conn) -> None:
 
 
 def new_user(db: Conn, email: str) -> uuid.UUID:
-    """Insert an auth user the way the Auth screen will."""
-    row = db.execute(
-        "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, "
-        "raw_user_meta_data, created_at, updated_at, confirmation_token, recovery_token, "
-        "email_change_token_new, email_change) values ('00000000-0000-0000-0000-000000000000', "
-        "gen_random_uuid(), 'authenticated', 'authenticated', %s, '{}', '{}', now(), now(), "
-        "'', '', '', '') returning id", (email,)).fetchone()
-    assert row is not None
-    return row[0]  # type: ignore[return-value]
+    """An auth user as GoTrue (and the Users section) writes one."""
+    return uuid.UUID(insert_auth_user(db, email))
+
+
+def test_users_written_are_ones_gotrue_can_load(db: Conn) -> None:
+    """No NULL in the columns GoTrue's Go structs read (supabase/auth#1940), and an email
+    identity for an email user."""
+    user = new_user(db, f"{uuid.uuid4().hex[:8]}@loadable.test")
+    try:
+        row = db.execute(
+            "select instance_id, aud, role, confirmation_token, recovery_token, "
+            "email_change_token_new, email_change, created_at, updated_at "
+            "from auth.users where id = %s", (user,)).fetchone()
+        assert row is not None and None not in row
+        identity = db.execute(
+            "select provider, provider_id, identity_data->>'sub', created_at, updated_at "
+            "from auth.identities where user_id = %s", (user,)).fetchone()
+        assert identity is not None and identity[:3] == ("email", str(user), str(user))
+        assert None not in identity
+    finally:
+        db.execute("delete from auth.users where id = %s", (user,))
 
 
 def test_auth_functions_read_postgrest_claims(db: Conn) -> None:

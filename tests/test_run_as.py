@@ -12,7 +12,7 @@ from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.query_session import QuerySession, RowBatch
 from crestfall_tui.services.run_as import resolve_run_as
 from tests.drivers import current_grid, open_query, until
-from tests.helpers import StackUnderTest
+from tests.helpers import StackUnderTest, insert_auth_user
 
 ALICE = "00000000-0000-0000-0000-0000000000a1"
 BOB = "00000000-0000-0000-0000-0000000000b2"
@@ -23,13 +23,7 @@ def notes(stack: StackUnderTest) -> None:
     """Two users, and a table whose policy shows each user only their own notes."""
     with psycopg.connect(stack.conninfo, autocommit=True) as conn:
         for user, email in ((ALICE, "alice@example.com"), (BOB, "bob@example.com")):
-            conn.execute(
-                "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data,"
-                " raw_user_meta_data, created_at, updated_at, confirmation_token, "
-                "recovery_token, email_change_token_new, email_change) values "
-                "('00000000-0000-0000-0000-000000000000', %s, 'authenticated', "
-                "'authenticated', %s, '{}', '{}', now(), now(), '', '', '', '') "
-                "on conflict (id) do nothing", (user, email))
+            insert_auth_user(conn, email, user)
         conn.execute("drop table if exists notes; "
                      "create table notes (owner uuid, body text); "
                      "alter table notes enable row level security; "

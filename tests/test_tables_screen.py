@@ -28,7 +28,7 @@ from tests.drivers import (
     title,
     until,
 )
-from tests.helpers import StackUnderTest
+from tests.helpers import StackUnderTest, insert_auth_user
 
 
 async def test_browse_a_big_table_a_window_at_a_time(
@@ -219,7 +219,7 @@ async def test_view_as_an_auth_user_and_export(
         tmp_path: Path) -> None:
     """a: as an auth user only their rows show (RLS); E exports what is shown."""
     me, other = str(uuid.uuid4()), str(uuid.uuid4())
-    db.execute("insert into auth.users (id, email) values (%s, %s)", (me, f"{me}@x.test"))
+    insert_auth_user(db, f"{me}@x.test", me)
     db.execute("create table notes (id int primary key, owner uuid, body text)")
     db.execute("alter table notes enable row level security")
     db.execute("create policy mine on notes to authenticated using (owner = auth.uid())")
