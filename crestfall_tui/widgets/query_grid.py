@@ -28,7 +28,7 @@ class QueryGrid(ResultGrid):
     BINDINGS = [
         Binding("end", "last", "Last row", show=False,
                 tooltip="The result's last row (the server counts the rows; none are sent)"),
-        Binding("g", "screen.go_to_row", "Go to row", show=False,
+        Binding("g", "go_to_row", "Go to row", show=False,
                 tooltip="Any row of the result, by its number", id="query.go_to_row"),
     ]
 
@@ -43,6 +43,13 @@ class QueryGrid(ResultGrid):
 
     class NeedEnd(Message):
         """The user wants the last row, and the result's length is not known yet."""
+
+        def __init__(self, grid: QueryGrid) -> None:
+            super().__init__()
+            self.grid = grid
+
+    class GoToRowWanted(Message):
+        """The user asked to go to a row by its number (someone asks which)."""
 
         def __init__(self, grid: QueryGrid) -> None:
             super().__init__()
@@ -135,6 +142,9 @@ class QueryGrid(ResultGrid):
         self.total = total
         self._resize()
         self.go_to(total - 1)
+
+    def action_go_to_row(self) -> None:
+        self.post_message(self.GoToRowWanted(self))
 
     def action_first(self) -> None:
         self.go_to(0)

@@ -1,15 +1,22 @@
 """What running SQL shows in the Query screen: a status line, one tab of rows per statement
-(ResultTabs), and a log of command tags, notices and errors. The screen runs; this shows."""
+(ResultTabs), and a log of command tags, notices and errors. The screen starts statements;
+this reads their results (the first batches, then whatever rows the grid asks for, anywhere
+in the result) and shows them."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import RichLog, Static, TabPane
 
+from crestfall_tui.errors import CrestfallError
+from crestfall_tui.modals.prompt import PromptModal
+from crestfall_tui.services.query_run import QueryRun
 from crestfall_tui.services.query_session import (
     QueryError,
     QueryEvent,
@@ -24,11 +31,83 @@ from crestfall_tui.widgets.result_tabs import ResultTabs
 class ResultsPanel(Vertical):
     """The status line, the result tabs and the log."""
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+    class StatementFinished(Message):
+        """A statement ran to its end (its rows all read, or it had none)."""
+
+        def __init__(self, done: StatementDone) -> None:
+            super().__init__()
+            self.done = done
+
+    def __init__(self, run: QueryRun, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
+        self.run = run
         self.grid: QueryGrid | None = None
         """The grid of the statement whose rows are coming in."""
         self.status = "ready"
+
+    async def pull(self, batches: int | None) -> None:
+        """Show the current statement's events until `batches` batches arrived (all when
+        None) or it is done."""
+        first = True
+        async for event in self.run.take(batches):
+            await self.show(event, first_batch=first and isinstance(event, RowBatch))
+            first = first and not isinstance(event, RowBatch)
+            if isinstance(event, StatementDone):
+                self.post_message(self.StatementFinished(event))
+        if self.run.reading:
+            self.more_to_come()
+
+    @on(QueryGrid.NeedRows)
+    def _need_rows(self, event: QueryGrid.NeedRows) -> None:
+        self._fetch_rows(event.grid, event.start, event.count)
+
+    @on(QueryGrid.NeedEnd)
+    def _need_end(self, event: QueryGrid.NeedEnd) -> None:
+        self._fetch_end(event.grid)
+
+    @on(QueryGrid.GoToRowWanted)
+    def _go_to_row(self, event: QueryGrid.GoToRowWanted) -> None:
+        self._ask_row(event.grid)
+
+    @work(group="fetch", exit_on_error=False)
+    async def _fetch_rows(self, grid: QueryGrid, start: int, count: int) -> None:
+        """Rows of the result being read, wherever they are (the session's scrollable
+        cursor moves there); a grid whose result is no longer open keeps what it holds."""
+        try:
+            rows = await self.run.window(start, count) if grid is self.grid else None
+        except CrestfallError as error:
+            self.notify(error.message, title=error.title, severity="error", markup=False)
+            rows = None
+        if rows is None:
+            grid.finish()
+        else:
+            grid.put_rows(start, rows, count)
+
+    @work(group="fetch", exit_on_error=False)
+    async def _fetch_end(self, grid: QueryGrid) -> None:
+        """`end` before the result's length is known: the server counts the rows (sending
+        none), then the last ones are fetched."""
+        self.say("counting the result's rows on the server…")
+        try:
+            total = await self.run.size() if grid is self.grid else None
+        except CrestfallError as error:
+            self.notify(error.message, title=error.title, severity="error", markup=False)
+            total = None
+        if total is None:
+            grid.finish()
+        else:
+            grid.end_at(total)
+
+    @work(group="ask-row", exclusive=True, exit_on_error=False)
+    async def _ask_row(self, grid: QueryGrid) -> None:
+        answer = await self.app.push_screen_wait(PromptModal(
+            "Go to row (1 is the first; the result's rows need not be read to get there)"))
+        number = (answer or "").strip().replace(",", "")
+        if number.isdigit():
+            grid.go_to(int(number) - 1)
+            grid.focus()
+        elif answer:
+            self.notify(f"not a row number: {answer}", severity="warning", markup=False)
 
     def compose(self) -> ComposeResult:
         yield Static("ready", id="query-status")

@@ -16,7 +16,6 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Header, TextArea
 from textual.widgets.text_area import Selection
 
-from crestfall_tui.errors import CrestfallError
 from crestfall_tui.modals.cell import on_cell_action
 from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.modals.run_as import ask_run_as
@@ -30,8 +29,6 @@ from crestfall_tui.services.query_run import QueryRun, Watch
 from crestfall_tui.services.query_session import (
     QueryError,
     QuerySession,
-    RowBatch,
-    StatementDone,
 )
 from crestfall_tui.services.run_as import resolve_run_as
 from crestfall_tui.services.snippets import Snippets
@@ -42,7 +39,6 @@ from crestfall_tui.services.sql_text import (
     statement_at,
 )
 from crestfall_tui.widgets.query_editor import QueryEditor
-from crestfall_tui.widgets.query_grid import QueryGrid
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.results_panel import ResultsPanel
 from crestfall_tui.widgets.sql_editor import SqlEditor
@@ -105,7 +101,6 @@ class QueryScreen(CrestfallScreen):
     footer of this many keys took ~100 ms of the event loop, twice a run, delaying the
     first rows; the keys it disables simply do nothing, and the status line says escape
     cancels."""
-    """Whether a statement is executing now."""
 
     def __init__(self, session: QuerySession, history: QueryHistory,
                  snippets: Snippets) -> None:
@@ -126,7 +121,7 @@ class QueryScreen(CrestfallScreen):
         yield Header()
         with Vertical(id="query-body"):
             yield QueryEditor(self.history, self.snippets, id="query-editor")
-            yield ResultsPanel(id="query-results")
+            yield ResultsPanel(self.run, id="query-results")
         yield Footer()
 
 
@@ -332,11 +327,11 @@ class QueryScreen(CrestfallScreen):
             for index, statement in enumerate(statements):
                 await self.run.start(statement)
                 if index == len(statements) - 1:
-                    await self._pull(FIRST_BATCHES)
+                    await self.results.pull(FIRST_BATCHES)
                 else:
                     # One connection runs one statement at a time: earlier results keep
                     # their first rows, and the next statement starts.
-                    await self._pull(EARLIER_BATCHES)
+                    await self.results.pull(EARLIER_BATCHES)
                     if self.run.reading:
                         self.results.cut(index + 1)
                     await self.run.close()
@@ -356,73 +351,12 @@ class QueryScreen(CrestfallScreen):
     def cell_action(self, event: ResultGrid.CellAction) -> None:
         on_cell_action(self, event)
 
-    @on(QueryGrid.NeedRows)
-    def fetch_rows(self, event: QueryGrid.NeedRows) -> None:
-        self._fetch_rows(event.grid, event.start, event.count)
-
-    @on(QueryGrid.NeedEnd)
-    def fetch_end(self, event: QueryGrid.NeedEnd) -> None:
-        self._fetch_end(event.grid)
-
-    @work(group="fetch", exit_on_error=False)
-    async def _fetch_rows(self, grid: QueryGrid, start: int, count: int) -> None:
-        """Rows of the result being read, wherever they are (the session's scrollable
-        cursor moves there); a grid whose result is no longer open keeps what it holds."""
-        try:
-            rows = await self.run.window(start, count) if grid is self.results.grid else None
-        except CrestfallError as error:
-            self.show_error(error.title, error.message)
-            rows = None
-        if rows is None:
-            grid.finish()
-        else:
-            grid.put_rows(start, rows, count)
-
-    @work(group="fetch", exit_on_error=False)
-    async def _fetch_end(self, grid: QueryGrid) -> None:
-        """`end` before the result's length is known: the server counts the rows (sending
-        none), then the last ones are fetched."""
-        self.results.say("counting the result's rows on the server…")
-        try:
-            total = await self.run.size() if grid is self.results.grid else None
-        except CrestfallError as error:
-            self.show_error(error.title, error.message)
-            total = None
-        if total is None:
-            grid.finish()
-        else:
-            grid.end_at(total)
-
-    def action_go_to_row(self) -> None:
-        self._ask_row()
-
-    @work(group="ask", exclusive=True, exit_on_error=False)
-    async def _ask_row(self) -> None:
-        grid = self.results.grid
-        if grid is None:
-            return
-        answer = await self.app.push_screen_wait(PromptModal(
-            "Go to row (1 is the first; the result's rows need not be read to get there)"))
-        if answer and answer.strip().replace(",", "").isdigit():
-            grid.go_to(int(answer.strip().replace(",", "")) - 1)
-            grid.focus()
-        elif answer:
-            self.notify(f"not a row number: {answer}", severity="warning", markup=False)
-
-    async def _pull(self, batches: int | None) -> None:
-        """Show the current statement's events until `batches` batches arrived (all when
-        None) or it is done."""
-        first = True
-        async for event in self.run.take(batches):
-            await self.results.show(event, first_batch=first and isinstance(event, RowBatch))
-            first = first and not isinstance(event, RowBatch)
-            if isinstance(event, StatementDone):
-                if event.statement.kind in ("CREATE", "ALTER", "DROP"):
-                    self._catalog = None  # completion reads the catalog again
-                self.history.add(HistoryEntry.now(event.statement.text, event.elapsed_s,
-                                                  event.rowcount))
-        if self.run.reading:
-            self.results.more_to_come()
+    @on(ResultsPanel.StatementFinished)
+    def statement_finished(self, message: ResultsPanel.StatementFinished) -> None:
+        done = message.done
+        if done.statement.kind in ("CREATE", "ALTER", "DROP"):
+            self._catalog = None  # completion reads the catalog again
+        self.history.add(HistoryEntry.now(done.statement.text, done.elapsed_s, done.rowcount))
 
     def _show_error(self, error: QueryError) -> None:
         """Postgres's message in the log; the editor selects the word it points at."""
