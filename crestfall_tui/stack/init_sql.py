@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -17,8 +18,12 @@ from psycopg import sql
 from crestfall_tui.errors import ServiceError
 from crestfall_tui.queries import query
 from crestfall_tui.resources import init_sql_files
+from crestfall_tui.stack.gotrue import apply_gotrue_migrations
 from crestfall_tui.stack.model import Progress, ProgressCallback, ServiceState
 from crestfall_tui.stack.secrets import StackSecrets, login_passwords
+
+AUTH_SCRIPT = "20_auth.sql"
+"""GoTrue's migrations run right after it (and before the scripts that use the auth tables)."""
 
 
 @dataclass(frozen=True)
@@ -49,19 +54,12 @@ def apply_init_sql(conninfo: str, secrets: StackSecrets) -> InitReport:
             # (thousands of lines on a first start): this session's own work is not audited.
             conn.execute("select set_config('pgaudit.log', 'none', false)")
             for path in init_sql_files():
-                text = path.read_text(encoding="utf-8")
-                checksum = hashlib.sha256(text.encode()).hexdigest()
-                if done.get(path.name) == checksum:
-                    continue
-                try:
-                    with conn.transaction():
-                        conn.execute(text.encode())
-                        conn.execute(query("init_script_record"),
-                                     {"name": path.name, "checksum": checksum})
-                except psycopg.Error as error:
-                    raise ServiceError("db", f"init script {path.name} failed: "
-                                             f"{error.diag.message_primary or error}") from None
-                applied.append(path.name)
+                if _run_script(conn, path, done):
+                    applied.append(path.name)
+                if path.name == AUTH_SCRIPT:  # GoTrue's own, after the auth schema's setup
+                    ran = _gotrue_migrations(conn)
+                    if ran:
+                        applied.append(f"GoTrue's migrations ({len(ran)}, up to {ran[-1]})")
             _set_login_passwords(conn, secrets)
             rows = conn.execute(query("extensions")).fetchall()
             missing = [name for name, installed_version, _ in rows if installed_version is None]
@@ -69,6 +67,31 @@ def apply_init_sql(conninfo: str, secrets: StackSecrets) -> InitReport:
         raise ServiceError("db", f"cannot run the init scripts: {error}") from None
     return InitReport(applied=tuple(applied), missing_extensions=tuple(missing),
                       notes=tuple(notes))
+
+
+def _run_script(conn: psycopg.Connection[tuple[object, ...]], path: Path,
+                done: dict[str, str]) -> bool:
+    """Run one init script in a transaction, unless it ran before with the same text."""
+    text = path.read_text(encoding="utf-8")
+    checksum = hashlib.sha256(text.encode()).hexdigest()
+    if done.get(path.name) == checksum:
+        return False
+    try:
+        with conn.transaction():
+            conn.execute(text.encode())
+            conn.execute(query("init_script_record"), {"name": path.name, "checksum": checksum})
+    except psycopg.Error as error:
+        raise ServiceError("db", f"init script {path.name} failed: "
+                                 f"{error.diag.message_primary or error}") from None
+    return True
+
+
+def _gotrue_migrations(conn: psycopg.Connection[tuple[object, ...]]) -> list[str]:
+    try:
+        return apply_gotrue_migrations(conn)
+    except psycopg.Error as error:
+        raise ServiceError("db", f"GoTrue's migration failed: "
+                                 f"{error.diag.message_primary or error}") from None
 
 
 def initialise_db(conninfo: str, secrets: StackSecrets, progress: ProgressCallback) -> None:
