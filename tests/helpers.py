@@ -152,3 +152,33 @@ def insert_auth_user(conn: psycopg.Connection[Any], email: str,
         (found, found, json.dumps({"sub": found, "email": email, "email_verified": False,
                                    "phone_verified": False})))
     return found
+
+
+OFFLINE_IMAGES = {"CRESTFALL_DB_IMAGE": "crestfall-local/db:15",
+                  "CRESTFALL_SEARCH_IMAGE": "crestfall-local/search:0.24.1"}
+"""The images scripts/build-offline-images makes (no PostgREST: it cannot be built here)."""
+
+
+@contextmanager
+def docker_stack(name: str) -> Iterator[StackUnderTest]:
+    """A docker stack (rest excluded) on free ports, with the offline images; removed with
+    its volumes, and its environment restored, at the end."""
+    from crestfall_tui.stack.docker import DockerRuntime
+
+    saved = {variable: os.environ.get(variable) for variable in OFFLINE_IMAGES}
+    os.environ.update(OFFLINE_IMAGES)
+    stack = make_stack(name)
+    stack.config_path.write_text(stack.config_path.read_text().replace(
+        'runtime = "native"', 'runtime = "docker"\nexclude = ["rest"]'))
+    config = load_config(stack.config_path).stack(name)
+    runtime = DockerRuntime(config)
+    try:
+        yield StackUnderTest(stack.root, stack.config_path, config, runtime)  # type: ignore[arg-type]
+    finally:
+        runtime.down(volumes=True)
+        shutil.rmtree(stack.root, ignore_errors=True)
+        for variable, value in saved.items():
+            if value is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = value

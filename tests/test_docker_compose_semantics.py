@@ -7,46 +7,25 @@ an excluded service that still runs."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from crestfall_tui.config import load_config
 from crestfall_tui.errors import ServiceError
 from crestfall_tui.stack import DockerRuntime
 from crestfall_tui.stack.model import ServiceState
-from tests.helpers import StackUnderTest, engine_problem, make_stack
+from tests.helpers import OFFLINE_IMAGES, StackUnderTest, docker_stack, engine_problem
 
-IMAGES = {"CRESTFALL_DB_IMAGE": "crestfall-local/db:15",
-          "CRESTFALL_SEARCH_IMAGE": "crestfall-local/search:0.24.1"}
-
-problem = engine_problem(IMAGES.values())
+problem = engine_problem(OFFLINE_IMAGES.values())
 pytestmark = pytest.mark.skipif(problem is not None, reason=f"docker: {problem}")
 
 
 @pytest.fixture(scope="module")
 def compose_stack() -> Iterator[StackUnderTest]:
-    """A docker stack (rest excluded) on free ports; removed with its volumes at the end."""
-    saved = {name: os.environ.get(name) for name in IMAGES}
-    os.environ.update(IMAGES)
-    stack = make_stack("composetest")
-    stack.config_path.write_text(stack.config_path.read_text().replace(
-        'runtime = "native"', 'runtime = "docker"\nexclude = ["rest"]'))
-    config = load_config(stack.config_path).stack("composetest")
-    runtime = DockerRuntime(config)
-    try:
-        yield StackUnderTest(stack.root, stack.config_path, config, runtime)  # type: ignore[arg-type]
-    finally:
-        runtime.down(volumes=True)
-        shutil.rmtree(stack.root, ignore_errors=True)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with docker_stack("composetest") as stack:
+        yield stack
 
 
 def _runtime(stack: StackUnderTest) -> DockerRuntime:
@@ -122,7 +101,7 @@ def test_a_changed_image_recreates_and_says_why(compose_stack: StackUnderTest) -
         conn.execute("create table if not exists survives (v text)")
         conn.execute("insert into survives values ('kept')")
     old = _id(runtime, "db")
-    runtime.client.images.get(IMAGES["CRESTFALL_DB_IMAGE"]).tag("crestfall-local/db",
+    runtime.client.images.get(OFFLINE_IMAGES["CRESTFALL_DB_IMAGE"]).tag("crestfall-local/db",
                                                                 "15-retagged")
     try:
         done = compose_stack.cli("stack", "up", timeout=180,

@@ -4,6 +4,8 @@ operation, never docker-py's traceback. A real docker-py client, on a socket nob
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import docker
@@ -15,16 +17,23 @@ from crestfall_tui.stack.docker_engine import EngineError
 from tests.helpers import make_stack
 
 
-def test_operations_on_a_vanished_engine_say_what_failed(tmp_path: Path) -> None:
-    stack = make_stack("gone")
+@contextmanager
+def on_a_dead_engine(name: str, tmp_path: Path) -> Iterator[DockerRuntime]:
+    """A docker stack whose client talks to a socket nobody serves; removed after."""
+    stack = make_stack(name)
     try:
-        text = stack.config_path.read_text().replace('runtime = "native"',
-                                                     'runtime = "docker"')
-        stack.config_path.write_text(text)
-        config = load_config(stack.config_path).stack("gone")
+        stack.config_path.write_text(stack.config_path.read_text().replace(
+            'runtime = "native"', 'runtime = "docker"'))
+        config = load_config(stack.config_path).stack(name)
         dead = docker.DockerClient(base_url=f"unix://{tmp_path}/engine.sock", version="1.41",
                                    timeout=2)
-        runtime = DockerRuntime(config, client=dead)
+        yield DockerRuntime(config, client=dead)
+    finally:
+        stack.remove()
+
+
+def test_operations_on_a_vanished_engine_say_what_failed(tmp_path: Path) -> None:
+    with on_a_dead_engine("gone", tmp_path) as runtime:
         for call, doing in ((runtime.status, "reading the stack's status"),
                             (runtime.up, "starting the stack"),
                             (runtime.down, "stopping the stack"),
@@ -35,8 +44,6 @@ def test_operations_on_a_vanished_engine_say_what_failed(tmp_path: Path) -> None
                 call()
             assert f"the Docker engine failed while {doing}" in failed.value.message
             assert "\n" not in failed.value.message
-    finally:
-        stack.remove()
 
 
 async def test_studio_on_an_engine_that_does_not_answer(tmp_path: Path) -> None:
@@ -49,15 +56,8 @@ async def test_studio_on_an_engine_that_does_not_answer(tmp_path: Path) -> None:
     from crestfall_tui.widgets import ExtensionList
     from tests.drivers import until
 
-    stack = make_stack("nowhere")
-    try:
-        text = stack.config_path.read_text().replace('runtime = "native"',
-                                                     'runtime = "docker"')
-        stack.config_path.write_text(text)
-        config = load_config(stack.config_path).stack("nowhere")
-        dead = docker.DockerClient(base_url=f"unix://{tmp_path}/engine.sock", version="1.41",
-                                   timeout=2)
-        app = CrestfallApp(config, DockerRuntime(config, client=dead))
+    with on_a_dead_engine("nowhere", tmp_path) as runtime:
+        app = CrestfallApp(runtime.stack, runtime)
         async with app.run_test(size=(120, 36)) as pilot:
             problem = app.screen.query_one("#status-problem", Static)
             await until(pilot, lambda: problem.display, within=20)
@@ -70,5 +70,3 @@ async def test_studio_on_an_engine_that_does_not_answer(tmp_path: Path) -> None:
             assert sum("status: the Docker engine failed" in line for line in lines) == 1
             toasts = [n for n in app._notifications if "reading the stack's status" in n.message]
             assert len(toasts) <= 1  # the start at launch may say it once; probes never
-    finally:
-        stack.remove()

@@ -8,42 +8,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from crestfall_tui.config import load_config
 from crestfall_tui.stack import DockerRuntime
 from crestfall_tui.stack.model import ServiceState
-from tests.helpers import StackUnderTest, engine_problem, make_stack, run_cli
+from tests.helpers import OFFLINE_IMAGES, StackUnderTest, docker_stack, engine_problem, run_cli
 
-IMAGES = {"CRESTFALL_DB_IMAGE": "crestfall-local/db:15",
-          "CRESTFALL_SEARCH_IMAGE": "crestfall-local/search:0.24.1"}
-
-problem = engine_problem(IMAGES.values())
+problem = engine_problem(OFFLINE_IMAGES.values())
 pytestmark = pytest.mark.skipif(problem is not None, reason=f"docker: {problem}")
 
 
-@pytest.fixture(scope="module")
-def docker_stack() -> Iterator[StackUnderTest]:
-    """A docker stack config on free ports, with the offline images; removed at the end."""
-    for name, image in IMAGES.items():
-        os.environ[name] = image
-    stack = make_stack("dockertest")
-    text = stack.config_path.read_text().replace(
-        'runtime = "native"', 'runtime = "docker"\nexclude = ["rest"]')
-    stack.config_path.write_text(text)
-    config = load_config(stack.config_path).stack("dockertest")
-    runtime = DockerRuntime(config)
-    try:
-        yield StackUnderTest(stack.root, stack.config_path, config, runtime)  # type: ignore[arg-type]
-    finally:
-        runtime.down(volumes=True)
-        shutil.rmtree(stack.root, ignore_errors=True)
-        for name in IMAGES:
-            os.environ.pop(name, None)
+@pytest.fixture(scope="module", name="docker_stack")
+def docker_stack_fixture() -> Iterator[StackUnderTest]:
+    with docker_stack("dockertest") as stack:
+        yield stack
 
 
 def states(runtime: DockerRuntime) -> dict[str, ServiceState]:
@@ -112,7 +93,7 @@ def test_failed_service_shows_logs_and_rolls_back(docker_stack: StackUnderTest) 
     started is removed."""
     done = run_cli("stack", "up", "--stack", "dockertest", "--config",
                    str(docker_stack.config_path), "--exclude", "rest",
-                   env={"CRESTFALL_SEARCH_IMAGE": IMAGES["CRESTFALL_DB_IMAGE"]})
+                   env={"CRESTFALL_SEARCH_IMAGE": OFFLINE_IMAGES["CRESTFALL_DB_IMAGE"]})
     assert done.returncode == 1
     assert "search exited" in done.stderr or "search not healthy" in done.stderr
     assert "last log lines" in done.stderr

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,6 +28,8 @@ from crestfall_tui.services.query_session import (
 )
 from crestfall_tui.widgets.query_grid import QueryGrid
 from crestfall_tui.widgets.result_tabs import ResultTabs
+
+T = TypeVar("T")
 
 
 class ResultsPanel(Vertical):
@@ -73,11 +77,7 @@ class ResultsPanel(Vertical):
     async def _fetch_rows(self, grid: QueryGrid, start: int, count: int) -> None:
         """Rows of the result being read, wherever they are (the session's scrollable
         cursor moves there); a grid whose result is no longer open keeps what it holds."""
-        try:
-            rows = await self.run.window(start, count) if grid is self.grid else None
-        except CrestfallError as error:
-            self.notify(error.message, title=error.title, severity="error", markup=False)
-            rows = None
+        rows = await self._from_result(grid, lambda: self.run.window(start, count))
         if rows is None:
             grid.finish()
         else:
@@ -88,15 +88,23 @@ class ResultsPanel(Vertical):
         """`end` before the result's length is known: the server counts the rows (sending
         none), then the last ones are fetched."""
         self.say("counting the result's rows on the server…")
-        try:
-            total = await self.run.size() if grid is self.grid else None
-        except CrestfallError as error:
-            self.notify(error.message, title=error.title, severity="error", markup=False)
-            total = None
+        total = await self._from_result(grid, self.run.size)
         if total is None:
             grid.finish()
         else:
             grid.end_at(total)
+
+    async def _from_result(self, grid: QueryGrid,
+                           read: Callable[[], Awaitable[T | None]]) -> T | None:
+        """What `read` gets from the result being read, when `grid` still shows it; None
+        when it no longer does, or the session could not (said in a notification)."""
+        if grid is not self.grid:
+            return None
+        try:
+            return await read()
+        except CrestfallError as error:
+            self.notify(error.message, title=error.title, severity="error", markup=False)
+            return None
 
     @work(group="ask-row", exclusive=True, exit_on_error=False)
     async def _ask_row(self, grid: QueryGrid) -> None:
