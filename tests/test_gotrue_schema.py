@@ -132,3 +132,20 @@ def test_a_real_gotrue_starts_on_the_stack() -> None:
     if shutil.which("gotrue") is None and shutil.which("auth") is None:
         pytest.skip(f"no GoTrue binary of supabase/auth {GOTRUE_COMMIT} on this host")
     pytest.fail("a GoTrue binary is present: write the sign-in check against it")
+
+
+def test_the_supabase_image_layout_is_brought_to_gotrues_shape(stack: StackUnderTest) -> None:
+    """The supabase/postgres image's auth schema before GoTrue ran (the 2018 layout, seven
+    old versions recorded): GoTrue's migrations bring it to the pinned release's shape, as
+    GoTrue itself would, and its user stays."""
+    before = [path for path in init_sql_files() if path.name < "20"]
+    with scratch_database(stack, "image_auth") as conn:
+        for path in before:
+            conn.execute(path.read_bytes())
+        conn.execute((DATA / "supabase_image_auth_2018.sql").read_bytes())
+        apply_init_sql(make_conninfo(stack.conninfo, dbname="image_auth"),
+                       stack.runtime.secrets)
+        found = catalog(conn)
+        for part, expected in REFERENCE.items():
+            assert sorted(map(json.dumps, found[part])) == sorted(map(json.dumps, expected))
+        assert conn.execute("select email from auth.users").fetchall() == [("old@x.test",)]
