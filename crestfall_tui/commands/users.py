@@ -1,0 +1,131 @@
+"""`crestfall-tui users ...`: auth users and sessions from the command line, for scripts and
+on-call runbooks (the Users section's headless twin). Every verb prints a line for people,
+or JSON with `--json`; a missing user, a bad duration or a duplicate email is one line on
+stderr and exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from crestfall_tui.commands import EXIT_OK, EXIT_USAGE
+from crestfall_tui.config import StackConfig
+from crestfall_tui.services.users import AuthUser, Users, parse_duration
+
+VERBS = ("list", "create", "ban", "unban", "delete", "sessions", "revoke", "lockout", "token")
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """`crestfall-tui users <verb> ...` on the command line."""
+    users = commands.add_parser("users", help="auth users and sessions (list, create, ban, "
+                                              "lock out, ...)")
+    verbs = users.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    def verb(name: str, text: str, *, who: bool = True) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = verbs.add_parser(name, help=text, parents=[common])
+        if who:
+            parser.add_argument("user", help="the user's email or id")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+        return parser
+
+    listing = verb("list", "users in order of creation", who=False)
+    listing.add_argument("--search", default="", help="an id, or the start of an email or "
+                                                      "phone")
+    listing.add_argument("--limit", type=int, default=50)
+    create = verb("create", "a user with an email (and a password read from stdin)",
+                  who=False)
+    create.add_argument("--email", required=True)
+    create.add_argument("--password-stdin", action="store_true",
+                        help="read the password from standard input (never an argument)")
+    create.add_argument("--confirmed", action="store_true", help="the email is confirmed")
+    ban = verb("ban", "refuse the user's sign-ins for a while (sessions stay: see lockout)")
+    ban.add_argument("--for", dest="duration", required=True, metavar="DURATION",
+                     help="30m, 24h, 7d, ...")
+    verb("unban", "let the user sign in again")
+    delete = verb("delete", "delete the user (asks for --yes)")
+    delete.add_argument("--soft", action="store_true",
+                        help="as GoTrue's soft delete: the row stays, nothing identifies them")
+    delete.add_argument("--yes", action="store_true", help="confirm")
+    verb("sessions", "the user's sessions")
+    revoke = verb("revoke", "end the user's sessions (or one) and their refresh tokens")
+    revoke.add_argument("--session", metavar="ID")
+    lockout = verb("lockout", "ban the user and end every session and refresh token, in one "
+                              "transaction")
+    lockout.add_argument("--for", dest="duration", default="36500d", metavar="DURATION")
+    token = verb("token", "an access token for the user, signed with the stack's secret")
+    token.add_argument("--ttl", default="1h", metavar="DURATION")
+
+
+def run(args: argparse.Namespace, stack: StackConfig) -> int:
+    """Carry out one verb; exit 1 on a failed operation (raised as a CrestfallError)."""
+    import asyncio
+
+    from crestfall_tui.stack import choose_runtime
+
+    runtime = choose_runtime(stack).runtime
+    users = Users(runtime.postgres(read_only=stack.read_only))
+    if args.verb == "delete" and not args.yes:
+        print("crestfall-tui: users delete removes the user; add --yes to confirm",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.verb == "create" and args.password_stdin and sys.stdin.isatty():
+        print("crestfall-tui: --password-stdin reads the password from a pipe",
+              file=sys.stderr)
+        return EXIT_USAGE
+    result = asyncio.run(_carry_out(users, args, runtime))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(_for_people(args.verb, result))
+    return EXIT_OK
+
+
+async def _carry_out(users: Users, args: argparse.Namespace, runtime: Any) -> Any:
+    verb = args.verb
+    if verb == "list":
+        return [user.to_json() for user in await users.page(args.search, limit=args.limit)]
+    if verb == "create":
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+        return (await users.create(args.email, password or None,
+                                   confirmed=args.confirmed)).to_json()
+    if verb == "ban":
+        return (await users.ban(args.user, parse_duration(args.duration))).to_json()
+    if verb == "unban":
+        return (await users.unban(args.user)).to_json()
+    if verb == "delete":
+        return (await users.delete(args.user, soft=args.soft)).to_json()
+    if verb == "sessions":
+        return [session.to_json() for session in await users.sessions(args.user)]
+    if verb == "revoke":
+        return {"sessions_ended": await users.revoke(args.user, args.session)}
+    if verb == "lockout":
+        return (await users.lockout(args.user, parse_duration(args.duration))).to_json()
+    user: AuthUser = await users.find(args.user)
+    ttl = parse_duration(args.ttl)
+    return {"user": user.id, "expires_in": int(ttl.total_seconds()),
+            "access_token": users.token(user, runtime.secrets.jwt_secret, ttl)}
+
+
+def _for_people(verb: str, result: Any) -> str:
+    if verb == "list":
+        return "\n".join(f"{u['id']}  {u['email'] or u['phone'] or '-'}  {u['created_at']}"
+                         + ("  banned" if u["banned_until"] else "")
+                         + ("  deleted" if u["deleted_at"] else "") for u in result) \
+            or "no users"
+    if verb == "sessions":
+        return "\n".join(f"{s['id']}  created {s['created_at']}  refreshed "
+                         f"{s['refreshed_at'] or '-'}  {s['refresh_tokens']} refresh token(s)"
+                         for s in result) or "no sessions"
+    if verb == "revoke":
+        return f"ended {result['sessions_ended']} session(s)"
+    if verb == "lockout":
+        return (f"locked out {result['user']['email'] or result['user']['id']}: ended "
+                f"{result['sessions_ended']} session(s) and "
+                f"{result['refresh_tokens_revoked']} refresh token(s); access tokens issued "
+                f"before stay valid until {result['complete_at']}")
+    if verb == "token":
+        return str(result["access_token"])
+    return f"{verb}: {result['email'] or result['id']}" + (
+        f" (banned until {result['banned_until']})" if result.get("banned_until") else "")
