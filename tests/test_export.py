@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.clients.postgres import PostgresClient
@@ -95,11 +96,8 @@ async def test_export_by_keys(stack: StackUnderTest, tmp_path: Path) -> None:
     app = CrestfallApp(stack.stack, stack.runtime)
     target = tmp_path / "keys.csv"
     async with app.run_test(size=(120, 36)) as pilot:
-        await open_query(stack, app, "select g from generate_series(1, 1000) g")
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: bool(app.screen.query(Input)))
-        app.screen.query_one(Input).value = str(target)
-        await pilot.press("enter")
+        await export_by_keys(pilot, app, stack, "select g from generate_series(1, 1000) g",
+                             target)
         await until(pilot, lambda: target.exists())
     assert target.read_text().splitlines()[-1] == "1000"
 
@@ -133,17 +131,29 @@ async def test_cancelled_export_stops_on_the_server(stack: StackUnderTest,
 async def test_escape_cancels_an_export_on_screen(stack: StackUnderTest, tmp_path: Path) -> None:
     """escape during ctrl+s's export: the server stops, the log says it was cancelled, no
     file is left, and the next run works."""
-    from tests.drivers import log_text
+    from tests.drivers import current_grid, log_text
 
     app = CrestfallApp(stack.stack, stack.runtime)
     target = tmp_path / "cancelled.csv"
     async with app.run_test(size=(120, 36)) as pilot:
-        await open_query(stack, app, "select g, pg_sleep(0.001) from generate_series(1, 100000) g")
-        await pilot.press("ctrl+s")
-        await until(pilot, lambda: bool(app.screen.query(Input)))
-        app.screen.query_one(Input).value = str(target)
-        await pilot.press("enter")
+        await export_by_keys(pilot, app, stack,
+                             "select g, pg_sleep(0.001) from generate_series(1, 100000) g",
+                             target)
         await until(pilot, lambda: app.screen.results.status.startswith("exporting"))
         await pilot.press("escape")
         await until(pilot, lambda: "canceling statement due to user request" in log_text(app))
         assert not target.exists() and not (tmp_path / "cancelled.csv.part").exists()
+        await until(pilot, lambda: not app.screen.running)
+        app.screen.query_one(TextArea).text = "select 'after' as a"
+        await pilot.press("ctrl+j")
+        await until(pilot, lambda: current_grid(app).rows == [("after",)])
+
+
+async def export_by_keys(pilot: Pilot[None], app: CrestfallApp, stack: StackUnderTest,
+                         query: str, target: Path) -> None:
+    """The query in the editor, ctrl+s, the file name, enter: the export starts."""
+    await open_query(stack, app, query)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: bool(app.screen.query(Input)))
+    app.screen.query_one(Input).value = str(target)
+    await pilot.press("enter")
