@@ -193,3 +193,45 @@ def test_the_headless_twin(stack: StackUnderTest) -> None:
     assert bad.returncode == 1 and "not a duration" in bad.stderr
     assert stack.cli("users", "delete", email).returncode == 2
     assert stack.cli("users", "delete", email, "--yes").returncode == 0
+
+
+async def test_filters_narrow_the_list(users: Users) -> None:
+    tag = uuid.uuid4().hex[:6]
+    plain = await users.create(f"filt{tag}a@users.test", None)
+    confirmed = await users.create(f"filt{tag}b@users.test", None, confirmed=True)
+    banned = await users.ban((await users.create(f"filt{tag}c@users.test", None)).id,
+                             timedelta(hours=1))
+
+    async def ids(*filters: str) -> set[str]:
+        return {u.id for u in await users.page(f"filt{tag}", filters=filters)}
+
+    assert await ids("confirmed") == {confirmed.id}
+    assert await ids("unconfirmed") == {plain.id, banned.id}
+    assert await ids("banned") == {banned.id}
+    assert await ids("banned", "confirmed") == set()
+    assert await ids("provider:email") == {plain.id, confirmed.id, banned.id}
+    assert await ids("provider:github") == set()
+    with pytest.raises(UserError, match="no filter 'vip'"):
+        await ids("vip")
+
+
+async def test_a_delete_dry_run_says_what_blocks_and_what_goes(
+        users: Users, db: Db, stack: StackUnderTest) -> None:
+    """Every foreign key to auth.users with this user's rows: GoTrue's identities go with
+    the user (cascade); an application table without ON DELETE blocks it; nothing is
+    deleted by asking."""
+    user = await users.create(unique("dryrun"), None)
+    db.execute("create table if not exists users_test_orders (buyer uuid references "
+               "auth.users, note text)")
+    db.execute("insert into users_test_orders values (%s, 'one'), (%s, 'two')",
+               (user.id, user.id))
+    found = {r.table: r for r in await users.references(user.email or "")}
+    assert found["auth.identities"].rows == 1 and found["auth.identities"].on_delete == "cascade"
+    assert not found["auth.identities"].blocks
+    orders = found["users_test_orders"]
+    assert (orders.rows, orders.on_delete, orders.blocks) == (2, "no action", True)
+    assert (await users.find(user.id)).id == user.id  # still there
+    said = stack.cli("users", "delete", user.id, "--dry-run")
+    assert said.returncode == 0 and "users_test_orders (buyer): 2 row(s)" in said.stdout
+    assert "BLOCKS the delete" in said.stdout
+    db.execute("delete from users_test_orders where buyer = %s", (user.id,))

@@ -33,6 +33,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     listing = verb("list", "users in order of creation", who=False)
     listing.add_argument("--search", default="", help="an id, or the start of an email or "
                                                       "phone")
+    listing.add_argument("--filter", action="append", default=[], metavar="NAME",
+                         help="confirmed, unconfirmed, anonymous, banned, deleted, sso or "
+                              "provider:NAME (repeatable)")
     listing.add_argument("--limit", type=int, default=50)
     create = verb("create", "a user with an email (and a password read from stdin)",
                   who=False)
@@ -48,6 +51,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     delete.add_argument("--soft", action="store_true",
                         help="as GoTrue's soft delete: the row stays, nothing identifies them")
     delete.add_argument("--yes", action="store_true", help="confirm")
+    delete.add_argument("--dry-run", action="store_true",
+                        help="only say which rows point at the user, and which would block "
+                             "the delete or go with it")
     verb("sessions", "the user's sessions")
     revoke = verb("revoke", "end the user's sessions (or one) and their refresh tokens")
     revoke.add_argument("--session", metavar="ID")
@@ -66,7 +72,7 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
 
     runtime = choose_runtime(stack).runtime
     users = Users(runtime.postgres(read_only=stack.read_only))
-    if args.verb == "delete" and not args.yes:
+    if args.verb == "delete" and not args.yes and not args.dry_run:
         print("crestfall-tui: users delete removes the user; add --yes to confirm",
               file=sys.stderr)
         return EXIT_USAGE
@@ -85,7 +91,8 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
 async def _carry_out(users: Users, args: argparse.Namespace, runtime: Any) -> Any:
     verb = args.verb
     if verb == "list":
-        return [user.to_json() for user in await users.page(args.search, limit=args.limit)]
+        return [user.to_json() for user in await users.page(
+            args.search, filters=tuple(args.filter), limit=args.limit)]
     if verb == "create":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
         return (await users.create(args.email, password or None,
@@ -94,6 +101,8 @@ async def _carry_out(users: Users, args: argparse.Namespace, runtime: Any) -> An
         return (await users.ban(args.user, parse_duration(args.duration))).to_json()
     if verb == "unban":
         return (await users.unban(args.user)).to_json()
+    if verb == "delete" and args.dry_run:
+        return [reference.to_json() for reference in await users.references(args.user)]
     if verb == "delete":
         return (await users.delete(args.user, soft=args.soft)).to_json()
     if verb == "sessions":
@@ -120,6 +129,10 @@ def _for_people(verb: str, result: Any) -> str:
                          for s in result) or "no sessions"
     if verb == "revoke":
         return f"ended {result['sessions_ended']} session(s)"
+    if verb == "delete" and isinstance(result, list):
+        return "\n".join(f"{r['table']} ({r['columns']}): {r['rows']} row(s), on delete "
+                          f"{r['on_delete']}" + ("  BLOCKS the delete" if r["blocks"] else "")
+                          for r in result if r["rows"]) or "nothing points at this user"
     if verb == "lockout":
         return (f"locked out {result['user']['email'] or result['user']['id']}: ended "
                 f"{result['sessions_ended']} session(s) and "

@@ -109,6 +109,36 @@ class Lockout:
                 "complete_at": _iso(self.complete_at)}
 
 
+FILTERS = {
+    "confirmed": "(u.email_confirmed_at is not null or u.phone_confirmed_at is not null)",
+    "unconfirmed": "(u.email_confirmed_at is null and u.phone_confirmed_at is null)",
+    "anonymous": "u.is_anonymous",
+    "banned": "u.banned_until > now()",
+    "deleted": "u.deleted_at is not null",
+    "sso": "u.is_sso_user",
+}
+"""What `page` can narrow users to."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Rows of another table that point at a user, and what deleting the user does to them."""
+
+    table: str
+    columns: str
+    rows: int
+    on_delete: str
+    """cascade, set null, set default, restrict or no action."""
+
+    @property
+    def blocks(self) -> bool:
+        return self.rows > 0 and self.on_delete in ("restrict", "no action")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"table": self.table, "columns": self.columns, "rows": self.rows,
+                "on_delete": self.on_delete, "blocks": self.blocks}
+
+
 def parse_duration(text: str) -> timedelta:
     """`30m`, `24h`, `7d`, `1h30m` (s, m, h, d, w)."""
     compact = text.replace(" ", "")
@@ -123,12 +153,23 @@ class Users:
     def __init__(self, postgres: PostgresClient) -> None:
         self.postgres = postgres
 
-    async def page(self, search: str = "", *, limit: int = PAGE,
+    async def page(self, search: str = "", *, filters: tuple[str, ...] = (),
+                   limit: int = PAGE,
                    after: tuple[datetime, str] | None = None) -> list[AuthUser]:
         """Users in order of creation, a page after `after` (created_at, id): all, or those
-        whose id is `search` or whose email or phone starts with it."""
+        whose id is `search` or whose email or phone starts with it, narrowed by `filters`
+        (names of FILTERS, or `provider:NAME`)."""
         conditions: list[str] = ["true"]
         params: list[Any] = []
+        for name in filters:
+            if name.startswith("provider:"):
+                conditions.append("u.raw_app_meta_data -> 'providers' ? %s")
+                params.append(name.removeprefix("provider:"))
+            elif name in FILTERS:
+                conditions.append(FILTERS[name])
+            else:
+                raise UserError(f"no filter {name!r}: one of {', '.join(FILTERS)}, "
+                                "or provider:NAME")
         if search:
             if _is_uuid(search):
                 conditions.append("u.id = %s::uuid")
@@ -271,6 +312,41 @@ class Users:
                 raise UserError(f"{user.email or user.id} cannot be deleted: "
                                 f"{error.diag.message_detail or error}") from None
         return user
+
+    async def references(self, who: str) -> list[Reference]:
+        """A dry run of deleting the user: each foreign key to auth.users (GoTrue's own
+        tables and the application's), the rows that point at this user, and whether the
+        delete would cascade to them, empty them, or be blocked by them."""
+        from psycopg import sql
+
+        actions = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null",
+                   "d": "set default"}
+        async with await self.postgres.open() as conn:
+            user = await self._find(conn, who)
+            keys = await (await conn.execute(
+                "select c.conrelid::regclass::text, n.nspname, r.relname, c.confdeltype, "
+                "array_agg(a.attname::text order by k.ord) "
+                "from pg_constraint c join pg_class r on r.oid = c.conrelid "
+                "join pg_namespace n on n.oid = r.relnamespace, "
+                "unnest(c.conkey) with ordinality k(attnum, ord) "
+                "join pg_attribute a on a.attnum = k.attnum "
+                "where c.contype = 'f' and c.confrelid = 'auth.users'::regclass "
+                "and a.attrelid = c.conrelid "
+                "group by c.oid, c.conrelid, n.nspname, r.relname, c.confdeltype "
+                "order by 1")).fetchall()
+            found = []
+            for table, schema, name, action, columns in cast(list[tuple[Any, ...]], keys):
+                names = [str(column) for column in columns]
+                condition = sql.SQL(" and ").join(
+                    [sql.SQL("{} = %s").format(sql.Identifier(column)) for column in names])
+                counted = await (await conn.execute(sql.SQL(
+                    "select count(*) from {} where {}").format(
+                        sql.Identifier(str(schema), str(name)), condition),
+                    [user.id] * len(names))).fetchone()
+                found.append(Reference(str(table), ", ".join(names),
+                                       int(cast(int, counted[0])) if counted else 0,
+                                       actions.get(str(action), str(action))))
+        return found
 
     def token(self, user: AuthUser, jwt_secret: str, ttl: timedelta) -> str:
         """An access token for the user, as GoTrue would sign it (HS256, role authenticated),
