@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.config import StackConfig
-from crestfall_tui.screens import CrestfallScreen, QueryScreen, StackScreen, TablesScreen
+from crestfall_tui.errors import CrestfallError
+from crestfall_tui.screens import (
+    CrestfallScreen,
+    QueryScreen,
+    StackScreen,
+    TablesScreen,
+    UsersScreen,
+)
 from crestfall_tui.services.action_log import ActionLog
 from crestfall_tui.services.databases import Database, list_databases, remember_database
 from crestfall_tui.services.extensions import Extensions
@@ -19,6 +26,7 @@ from crestfall_tui.services.query_history import QueryHistory
 from crestfall_tui.services.query_session import QuerySession
 from crestfall_tui.services.snippets import Snippets
 from crestfall_tui.services.table_session import TableSession
+from crestfall_tui.services.users import Users
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
 
@@ -47,6 +55,13 @@ class Studio:
                    QuerySession(postgres, text_values=True, scrollable=True, log=actions,
                                 idle_release_s=stack.release_idle_results),
                    actions, first_status)
+
+    def jwt_secret(self) -> str | None:
+        """The stack's JWT secret, to sign tokens for its users; None where it is unknown."""
+        try:
+            return self.runtime.secrets.jwt_secret
+        except CrestfallError:
+            return None
 
     @property
     def database(self) -> str:
@@ -86,4 +101,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("query", "f3", "Query", "SQL editor and streaming results",
             lambda s: QueryScreen(s.query_session, QueryHistory(s.stack.data_path),
                                   Snippets(s.stack.data_path))),
+    Section("users", "f4", "Users", "Auth users, sessions, lock-out",
+            lambda s: UsersScreen(Users(s.runtime.postgres(read_only=s.stack.read_only)),
+                                  s.jwt_secret())),
 )

@@ -11,7 +11,13 @@ from textual.widgets import HelpPanel, TextArea
 from crestfall_tui.app import CrestfallApp, binding_ids, check_keymap
 from crestfall_tui.config import load_config
 from crestfall_tui.errors import ConfigError
-from crestfall_tui.screens import CrestfallScreen, QueryScreen, StackScreen, TablesScreen
+from crestfall_tui.screens import (
+    CrestfallScreen,
+    QueryScreen,
+    StackScreen,
+    TablesScreen,
+    UsersScreen,
+)
 from crestfall_tui.sections import SECTIONS
 from tests.drivers import log_text, until
 from tests.helpers import StackUnderTest, run_cli, scratch_database
@@ -22,7 +28,8 @@ async def test_every_section_has_its_key_and_palette_entry(stack: StackUnderTest
     section's own commands are in the palette while it shows."""
     app = CrestfallApp(stack.stack, stack.runtime)
     async with app.run_test(size=(120, 36)) as pilot:
-        expected = {"f1": StackScreen, "f2": TablesScreen, "f3": QueryScreen}
+        expected = {"f1": StackScreen, "f2": TablesScreen, "f3": QueryScreen,
+                    "f4": UsersScreen}
         assert [s.key for s in SECTIONS] == list(expected)
         for key, screen_class in expected.items():
             await pilot.press(key)

@@ -4,5 +4,6 @@ from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.screens.query import QueryScreen
 from crestfall_tui.screens.stack import StackScreen
 from crestfall_tui.screens.tables import TablesScreen
+from crestfall_tui.screens.users import UsersScreen
 
-__all__ = ["CrestfallScreen", "QueryScreen", "StackScreen", "TablesScreen"]
+__all__ = ["CrestfallScreen", "QueryScreen", "StackScreen", "TablesScreen", "UsersScreen"]

@@ -139,6 +139,21 @@ class Reference:
                 "on_delete": self.on_delete, "blocks": self.blocks}
 
 
+@dataclass(frozen=True)
+class UserDetail:
+    """Everything the detail panel shows of one user."""
+
+    user: AuthUser
+    app_metadata: dict[str, Any]
+    user_metadata: dict[str, Any]
+    identities: list[tuple[str, str, datetime | None]]
+    """(provider, provider_id, last sign-in)"""
+    sessions: list[AuthSession]
+    audit: list[tuple[datetime, str]]
+    """The user's latest audit log entries: (when, action)."""
+    references: list[Reference]
+
+
 def parse_duration(text: str) -> timedelta:
     """`30m`, `24h`, `7d`, `1h30m` (s, m, h, d, w)."""
     compact = text.replace(" ", "")
@@ -312,6 +327,31 @@ class Users:
                 raise UserError(f"{user.email or user.id} cannot be deleted: "
                                 f"{error.diag.message_detail or error}") from None
         return user
+
+    async def detail(self, who: str) -> UserDetail:
+        """The user with metadata, identities, sessions, latest audit entries and the rows
+        that point at them."""
+        async with await self.postgres.open() as conn:
+            user = await self._find(conn, who)
+            metadata = await (await conn.execute(
+                "select coalesce(raw_app_meta_data, '{}')::text, "
+                "coalesce(raw_user_meta_data, '{}')::text from auth.users where id = %s::uuid",
+                (user.id,))).fetchone()
+            identities = await (await conn.execute(
+                "select provider, provider_id, last_sign_in_at from auth.identities "
+                "where user_id = %s::uuid order by created_at", (user.id,))).fetchall()
+            audit = await (await conn.execute(
+                "select created_at, coalesce(payload->>'action', '') from "
+                "auth.audit_log_entries where payload->'traits'->>'user_id' = %s "
+                "or payload->>'actor_id' = %s order by created_at desc limit 20",
+                (user.id, user.id))).fetchall()
+        app, own = (json.loads(str(text)) for text in (metadata or ("{}", "{}")))
+        return UserDetail(user, app, own,
+                          [(str(p), str(i), cast(datetime | None, at))
+                           for p, i, at in identities],
+                          await self.sessions(user.id),
+                          [(cast(datetime, at), str(action)) for at, action in audit],
+                          await self.references(user.id))
 
     async def references(self, who: str) -> list[Reference]:
         """A dry run of deleting the user: each foreign key to auth.users (GoTrue's own

@@ -1,0 +1,117 @@
+"""The Users section (F4) driven by keys (Pilot) against the real Postgres: search, detail,
+ban, lock out, delete with its dry run and typed confirmation."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+from textual.widgets import DataTable, Input
+
+from crestfall_tui.app import CrestfallApp
+from crestfall_tui.modals import ConfirmModal, PromptModal
+from crestfall_tui.screens import UsersScreen
+from crestfall_tui.services.users import Users
+from tests.drivers import until
+from tests.helpers import StackUnderTest
+
+Db = psycopg.Connection[tuple[object, ...]]
+
+
+async def open_users(pilot: object, app: CrestfallApp, search: str) -> UsersScreen:
+    """F4, `/`, the search, enter: the users found in the table."""
+    await pilot.press("f4")  # type: ignore[attr-defined]
+    await until(pilot, lambda: isinstance(app.screen, UsersScreen))  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, UsersScreen)
+    await pilot.press("slash")  # type: ignore[attr-defined]
+    screen.query_one("#users-search", Input).value = search
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await until(pilot, lambda: screen.search == search and bool(screen.shown)  # type: ignore[arg-type]
+                and screen.shown[0].email is not None
+                and screen.shown[0].email.startswith(search))
+    return screen
+
+
+def on_screen(app: CrestfallApp) -> str:
+    """What the terminal shows (its SVG picture's text)."""
+    return app.export_screenshot().replace("&#160;", " ")
+
+
+async def test_search_detail_ban_lockout_and_delete_by_keys(
+        stack: StackUnderTest, db: Db) -> None:
+    tag = uuid.uuid4().hex[:6]
+    users = Users(stack.runtime.postgres(read_only=False))
+    first = await users.create(f"keys{tag}a@users.test", "pw", confirmed=True)
+    await users.create(f"keys{tag}b@users.test", None)
+    db.execute("insert into auth.sessions (id, user_id, created_at, updated_at) values "
+               "(gen_random_uuid(), %s, now(), now())", (first.id,))
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_users(pilot, app, f"keys{tag}")
+        assert [u.email for u in screen.shown] == [f"keys{tag}a@users.test",
+                                                   f"keys{tag}b@users.test"]
+        screen.query_one(DataTable).focus()
+        await until(pilot, lambda: first.id in on_screen(app))
+        shown = on_screen(app)
+        assert "identities" in shown and "auth.sessions (user_id): 1 row(s)" in shown
+
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        await pilot.press("enter")  # the offered 24h
+        await until(pilot, lambda: str(screen.query_one(DataTable).get_row_at(0)[3])
+                    == "banned")
+
+        await pilot.press("L")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await until(pilot, lambda: db.execute(
+            "select count(*) from auth.sessions where user_id = %s", (first.id,)).fetchone()
+            == (0,))
+
+        await pilot.press("down", "D")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        await pilot.press(*"wrong", "enter")
+        await pilot.pause(0.3)
+        assert db.execute("select count(*) from auth.users where email = %s",
+                          (f"keys{tag}b@users.test",)).fetchone() == (1,)
+        await pilot.press("D")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        await pilot.press(*f"keys{tag}b@users.test", "enter")
+        await until(pilot, lambda: db.execute(
+            "select count(*) from auth.users where email = %s",
+            (f"keys{tag}b@users.test",)).fetchone() == (0,))
+
+
+async def test_new_user_by_keys_and_read_only_offers_no_writes(stack: StackUnderTest,
+                                                               db: Db) -> None:
+    """n asks for an email, a password and whether it is confirmed, then shows the user; on
+    a read-only stack the write keys do nothing."""
+    from dataclasses import replace
+
+    email = f"new{uuid.uuid4().hex[:6]}@users.test"
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, UsersScreen))
+        app.screen.query_one(DataTable).focus()
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        await pilot.press(*email, "enter")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal)
+                    and "Password" in str(app.screen.query_one("Label").render()))
+        await pilot.press(*"secret", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await until(pilot, lambda: db.execute(
+            "select email_confirmed_at is not null from auth.users where email = %s",
+            (email,)).fetchone() == (True,))
+
+    reader = CrestfallApp(replace(stack.stack, read_only=True), stack.runtime)
+    async with reader.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(reader.screen, UsersScreen))
+        reader.screen.query_one(DataTable).focus()
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert not isinstance(reader.screen, PromptModal)
