@@ -169,7 +169,7 @@ async def test_soft_and_hard_delete(users: Users, db: Db) -> None:
                       (hard.id,)).fetchone() == (0,)
 
 
-def test_the_headless_twin(stack: StackUnderTest) -> None:
+def test_the_headless_twin(stack: StackUnderTest, db: Db) -> None:
     """create (password from stdin), list --json, ban, lockout, token; a missing user and a
     bad duration are one line and exit 1; delete asks for --yes."""
     email = unique("cli")
@@ -179,6 +179,14 @@ def test_the_headless_twin(stack: StackUnderTest) -> None:
         input="from stdin\n", capture_output=True, text=True, timeout=60, check=False)
     assert created.returncode == 0, created.stderr
     assert "from stdin" not in created.stdout + created.stderr
+    piped = subprocess.run(
+        [str(BINARY), "users", "password", email, "--stack", "local", "--config",
+         str(stack.config_path)], input="from the pipe\n", capture_output=True, text=True,
+        timeout=60, check=False)
+    assert piped.returncode == 0, piped.stderr
+    hashed = db.execute("select encrypted_password from auth.users where email = %s",
+                        (email,)).fetchone()
+    assert hashed is not None and bcrypt.checkpw(b"from the pipe", str(hashed[0]).encode())
     listed = json.loads(stack.cli("users", "list", "--search", email, "--json").stdout)
     assert [u["email"] for u in listed] == [email]
     assert stack.cli("users", "ban", email, "--for", "24h").returncode == 0
@@ -235,3 +243,20 @@ async def test_a_delete_dry_run_says_what_blocks_and_what_goes(
     assert said.returncode == 0 and "users_test_orders (buyer): 2 row(s)" in said.stdout
     assert "BLOCKS the delete" in said.stdout
     db.execute("delete from users_test_orders where buyer = %s", (user.id,))
+
+
+async def test_set_password_and_confirm(users: Users, db: Db) -> None:
+    """A new password verifies with bcrypt (the old one no longer); confirm sets
+    email_confirmed_at once."""
+    user = await users.create(unique("pw"), "old one")
+    await users.set_password(user.id, "new one")
+    hashed = db.execute("select encrypted_password from auth.users where id = %s",
+                        (user.id,)).fetchone()
+    assert hashed is not None
+    assert bcrypt.checkpw(b"new one", str(hashed[0]).encode())
+    assert not bcrypt.checkpw(b"old one", str(hashed[0]).encode())
+    with pytest.raises(UserError, match="empty"):
+        await users.set_password(user.id, "")
+    confirmed = await users.confirm(user.email or "")
+    assert confirmed.email_confirmed_at is not None
+    assert (await users.confirm(user.id)).email_confirmed_at == confirmed.email_confirmed_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import bcrypt
 import psycopg
 from textual.widgets import DataTable, Input
 
@@ -106,6 +107,17 @@ async def test_new_user_by_keys_and_read_only_offers_no_writes(stack: StackUnder
         await until(pilot, lambda: db.execute(
             "select email_confirmed_at is not null from auth.users where email = %s",
             (email,)).fetchone() == (True,))
+        screen = app.screen
+        assert isinstance(screen, UsersScreen)
+        await until(pilot, lambda: [u.email for u in screen.shown] == [email])
+        screen.query_one(DataTable).focus()
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        assert app.screen.query_one(Input).password  # not shown as it is typed
+        await pilot.press(*"changed", "enter")
+        await until(pilot, lambda: bcrypt.checkpw(b"changed", str(db.execute(
+            "select encrypted_password from auth.users where email = %s",
+            (email,)).fetchone()[0]).encode()))  # type: ignore[index]
 
     reader = CrestfallApp(replace(stack.stack, read_only=True), stack.runtime)
     async with reader.run_test(size=(120, 36)) as pilot:

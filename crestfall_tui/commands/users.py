@@ -14,8 +14,6 @@ from crestfall_tui.commands import EXIT_OK, EXIT_USAGE
 from crestfall_tui.config import StackConfig
 from crestfall_tui.services.users import AuthUser, Users, parse_duration
 
-VERBS = ("list", "create", "ban", "unban", "delete", "sessions", "revoke", "lockout", "token")
-
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """`crestfall-tui users <verb> ...` on the command line."""
@@ -43,6 +41,8 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     create.add_argument("--password-stdin", action="store_true",
                         help="read the password from standard input (never an argument)")
     create.add_argument("--confirmed", action="store_true", help="the email is confirmed")
+    verb("password", "a new password, read from standard input (never an argument)")
+    verb("confirm", "mark the user's email confirmed")
     ban = verb("ban", "refuse the user's sign-ins for a while (sessions stay: see lockout)")
     ban.add_argument("--for", dest="duration", required=True, metavar="DURATION",
                      help="30m, 24h, 7d, ...")
@@ -76,9 +76,10 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
         print("crestfall-tui: users delete removes the user; add --yes to confirm",
               file=sys.stderr)
         return EXIT_USAGE
-    if args.verb == "create" and args.password_stdin and sys.stdin.isatty():
-        print("crestfall-tui: --password-stdin reads the password from a pipe",
-              file=sys.stderr)
+    reads_password = args.verb == "password" or (args.verb == "create" and args.password_stdin)
+    if reads_password and sys.stdin.isatty():
+        print("crestfall-tui: the password is read from a pipe (standard input), never typed "
+              "as an argument", file=sys.stderr)
         return EXIT_USAGE
     result = asyncio.run(_carry_out(users, args, runtime))
     if args.json:
@@ -97,6 +98,10 @@ async def _carry_out(users: Users, args: argparse.Namespace, runtime: Any) -> An
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
         return (await users.create(args.email, password or None,
                                    confirmed=args.confirmed)).to_json()
+    if verb == "password":
+        return (await users.set_password(args.user, sys.stdin.readline().rstrip("\n"))).to_json()
+    if verb == "confirm":
+        return (await users.confirm(args.user)).to_json()
     if verb == "ban":
         return (await users.ban(args.user, parse_duration(args.duration))).to_json()
     if verb == "unban":

@@ -24,18 +24,20 @@ class PromptModal(CrestfallModal[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="prompt.cancel")]
 
     def __init__(self, question: str, value: str = "", *, empty_allowed: bool = False,
-                 warning: bool = False) -> None:
-        """`warning`: the answer confirms something destructive (the frame says so)."""
+                 warning: bool = False, password: bool = False) -> None:
+        """`warning`: the answer confirms something destructive (the frame says so);
+        `password`: what is typed is not shown."""
         super().__init__()
         self.question = question
         self.value = value
         self.empty_allowed = empty_allowed
         self.warning = warning
+        self.password = password
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="frame -warning" if self.warning else "frame"):
             yield Label(self.question)
-            yield Input(value=self.value, id="prompt-input")
+            yield Input(value=self.value, id="prompt-input", password=self.password)
 
     @on(Input.Submitted)
     def accept(self, event: Input.Submitted) -> None:

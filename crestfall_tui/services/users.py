@@ -244,6 +244,18 @@ class Users:
                 raise UserError(f"a user with the email {email} exists already") from None
             return await self._find(conn, user_id)
 
+    async def set_password(self, who: str, password: str) -> AuthUser:
+        """A new password, hashed as GoTrue hashes one (bcrypt $2a$, cost 10)."""
+        if not password:
+            raise UserError("the password is empty")
+        return await self._update(
+            who, "encrypted_password = crypt(%s::text, gen_salt('bf', 10))", password)
+
+    async def confirm(self, who: str) -> AuthUser:
+        """Mark the user's email confirmed (now, unless it was already)."""
+        return await self._update(who, "email_confirmed_at = coalesce(email_confirmed_at, "
+                                       "now())")
+
     async def ban(self, who: str, duration: timedelta) -> AuthUser:
         """Refuse the user's sign-ins and refreshes for `duration` (banned_until)."""
         return await self._update(who, "banned_until = now() + %s", duration)

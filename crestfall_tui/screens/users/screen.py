@@ -26,7 +26,8 @@ from crestfall_tui.services.users import (
     parse_duration,
 )
 
-WRITES = ("new_user", "ban", "unban", "lockout", "revoke", "delete", "soft_delete")
+WRITES = ("new_user", "password", "confirm_email", "ban", "unban", "lockout", "revoke",
+          "delete", "soft_delete")
 
 
 class UsersScreen(CrestfallScreen):
@@ -45,6 +46,10 @@ class UsersScreen(CrestfallScreen):
                 id="users.filter"),
         Binding("n", "new_user", "New", tooltip="A user with an email (and a password)",
                 id="users.new"),
+        Binding("p", "password", "Password", show=False, tooltip="Set a new password",
+                id="users.password"),
+        Binding("c", "confirm_email", "Confirm", show=False,
+                tooltip="Mark the email confirmed", id="users.confirm"),
         Binding("b", "ban", "Ban", tooltip="Refuse sign-ins for a while (sessions stay)",
                 id="users.ban"),
         Binding("u", "unban", "Unban", show=False, id="users.unban"),
@@ -173,7 +178,8 @@ class UsersScreen(CrestfallScreen):
         if not email:
             return
         password = await self.app.push_screen_wait(PromptModal(
-            "Password (empty: none, the user signs in by a link or OTP):", empty_allowed=True))
+            "Password (empty: none, the user signs in by a link or OTP):", empty_allowed=True,
+            password=True))
         if password is None:
             return
         confirmed = await self.confirm(f"Mark {email} as confirmed?", "Confirmed")
@@ -194,6 +200,23 @@ class UsersScreen(CrestfallScreen):
         if answer:
             await self.users.ban(user.id, parse_duration(answer))
             self._changed(f"banned {_name(user)} for {answer}")
+
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_password(self) -> None:
+        user = self.selected
+        if user is None:
+            return
+        password = await self.app.push_screen_wait(PromptModal(
+            f"New password for {_name(user)}:", password=True))
+        if password:
+            await self.users.set_password(user.id, password)
+            self._changed(f"set a new password for {_name(user)}")
+
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_confirm_email(self) -> None:
+        if (user := self.selected) is not None:
+            await self.users.confirm(user.id)
+            self._changed(f"confirmed {_name(user)}")
 
     @work(group="ask", exclusive=True, exit_on_error=False)
     async def action_unban(self) -> None:
