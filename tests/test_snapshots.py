@@ -56,6 +56,13 @@ def test_stack_section(snap_compare: object, size: tuple[int, int]) -> None:
                     and state_of(app, "db") != ""
                     and "db is down" in str(app.screen.query_one(ExtensionList).content))
         app.screen.query_one(ServiceTable).focus()
+        # The table lays its columns out again after a probe's cells arrive: let the probe in
+        # flight finish and the layout catch up, or the picture may catch the table between
+        # the two (seen in CI under load).
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=settled)  # type: ignore[operator]
 

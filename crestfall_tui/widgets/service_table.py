@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 from crestfall_tui.stack.model import Progress, ServiceState, ServiceStatus, StackStatus
 
 COLUMNS = ("service", "state", "port", "version", "uptime", "detail")
+WIDTHS = {"service": 7, "state": 15, "port": 5, "version": 8, "uptime": 8}
 MARKS = {
     ServiceState.HEALTHY: "●",
     ServiceState.STARTING: "◐",
@@ -31,8 +32,10 @@ class ServiceTable(DataTable[Text | str]):
         self._started: dict[str, datetime | None] = {}
 
     def on_mount(self) -> None:
+        # Fixed widths (the detail takes the rest): the table never lays its columns out
+        # again as states and versions change from probe to probe.
         for column in COLUMNS:
-            self.add_column(column, key=column)
+            self.add_column(column, key=column, width=WIDTHS.get(column))
 
     @property
     def selected_service(self) -> str | None:
