@@ -32,6 +32,12 @@ _USER_COLUMNS = """u.id::text, u.email, u.phone, u.created_at, u.last_sign_in_at
     coalesce(u.raw_app_meta_data -> 'providers', '[]'::jsonb)::text"""
 
 
+def _user_columns() -> Any:
+    from psycopg import sql  # lazy: the module loads without the driver
+
+    return sql.SQL(_USER_COLUMNS)
+
+
 class UserError(CrestfallError):
     """A user that is not there, a duplicate email, a bad duration: one line."""
 
@@ -196,10 +202,14 @@ class Users:
         if after is not None:
             conditions.append("(u.created_at, u.id) > (%s, %s::uuid)")
             params += [after[0], after[1]]
-        statement = (f"select {_USER_COLUMNS} from auth.users u where "
-                     f"{' and '.join(conditions)} order by u.created_at, u.id limit %s")
+        from psycopg import sql
+
+        # The conditions are this module's own fragments; every value is a parameter.
+        statement = sql.SQL("select {} from auth.users u where {} "
+                            "order by u.created_at, u.id limit %s").format(
+            _user_columns(), sql.SQL(" and ").join(sql.SQL(c) for c in conditions))
         async with await self.postgres.open() as conn:
-            rows = await (await conn.execute(statement.encode(), [*params, limit])).fetchall()
+            rows = await (await conn.execute(statement, [*params, limit])).fetchall()
         return [AuthUser.from_row(row) for row in rows]
 
     async def find(self, who: str) -> AuthUser:
@@ -267,17 +277,15 @@ class Users:
         """Every session (or the user's), newest first, with its live refresh tokens."""
         async with await self.postgres.open() as conn:
             params: list[Any] = []
-            condition = "true"
             if who is not None:
-                condition = "s.user_id = %s::uuid"
                 params.append((await self._find(conn, who)).id)
             rows = await (await conn.execute(
-                ("select s.id::text, s.user_id::text, s.created_at, s.refreshed_at, "
-                 "s.not_after, s.aal::text, host(s.ip), s.user_agent, "
-                 "(select count(*) from auth.refresh_tokens r where r.session_id = s.id "
-                 "and not coalesce(r.revoked, false)) from auth.sessions s where "
-                 f"{condition} order by s.created_at desc nulls last").encode(),
-                params)).fetchall()
+                "select s.id::text, s.user_id::text, s.created_at, s.refreshed_at, "
+                "s.not_after, s.aal::text, host(s.ip), s.user_agent, "
+                "(select count(*) from auth.refresh_tokens r where r.session_id = s.id "
+                "and not coalesce(r.revoked, false)) from auth.sessions s where "
+                + ("s.user_id = %s::uuid" if params else "true")
+                + " order by s.created_at desc nulls last", params)).fetchall()
         return [AuthSession(*cast(tuple[Any, ...], row)) for row in rows]
 
     async def revoke(self, who: str, session: str | None = None) -> int:
@@ -412,23 +420,28 @@ class Users:
         return jwt.encode(claims, jwt_secret, algorithm="HS256")
 
     async def _find(self, conn: Any, who: str) -> AuthUser:
+        from psycopg import sql
+
         who = who.strip()
-        if _is_uuid(who):
-            statement, value = "u.id = %s::uuid", who
-        else:
-            statement, value = "lower(u.email) = lower(%s)", who
+        where = "u.id = %s::uuid" if _is_uuid(who) else "lower(u.email) = lower(%s)"
         row = await (await conn.execute(
-            f"select {_USER_COLUMNS} from auth.users u where {statement}".encode(),
-            (value,))).fetchone()
+            sql.SQL("select {} from auth.users u where {}").format(_user_columns(),
+                                                                   sql.SQL(where)),
+            (who,))).fetchone()
         if row is None:
             raise UserError(f"no user {who!r}")
         return AuthUser.from_row(row)
 
     async def _update(self, who: str, assignment: str, *params: Any) -> AuthUser:
+        """Set columns of the user's row: `assignment` is this module's own SQL, its values
+        parameters."""
+        from psycopg import sql
+
         async with await self.postgres.open() as conn, conn.transaction():
             user = await self._find(conn, who)
-            await conn.execute(f"update auth.users set {assignment}, updated_at = now() "
-                               "where id = %s::uuid".encode(), (*params, user.id))
+            await conn.execute(sql.SQL("update auth.users set {}, updated_at = now() "
+                                       "where id = %s::uuid").format(sql.SQL(assignment)),
+                               (*params, user.id))
             return await self._find(conn, user.id)
 
 
