@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -161,3 +162,50 @@ def test_buffers_by_alt_keys_in_the_real_binary(stack: StackUnderTest, session: 
     assert "select 'one'n" not in _screen(session) and "select 'one'" not in _screen(session)
     tmux("send-keys", "-t", session, "M-Left")
     assert eventually(lambda: "select 'one'" in _screen(session), 10), _screen(session)
+
+
+
+def test_users_created_banned_and_locked_out_in_the_real_binary(
+        stack: StackUnderTest, session: str) -> None:
+    """F4, n: a new user by keys; b: banned for the offered 24h; L, y: locked out. psql
+    sees the user, the ban, and no session left."""
+    import uuid as uuid_module
+
+    email = f"tmux{uuid_module.uuid4().hex[:6]}@users.test"
+    command = f"{BINARY} --stack local --config {stack.config_path}"
+    tmux("new-session", "-d", "-s", session, "-x", "140", "-y", "36", command)
+    assert eventually(lambda: "healthy" in _screen(session), 30), _screen(session)
+    tmux("send-keys", "-t", session, "F4")
+    assert eventually(lambda: "shown" in _screen(session), 10), _screen(session)
+    tmux("send-keys", "-t", session, "Tab")  # from the search line to the table
+    tmux("send-keys", "-t", session, "n")
+    assert eventually(lambda: "New user's email" in _screen(session), 10), _screen(session)
+    tmux("send-keys", "-t", session, "-l", email)
+    tmux("send-keys", "-t", session, "Enter")
+    assert eventually(lambda: "Password" in _screen(session), 10), _screen(session)
+    tmux("send-keys", "-t", session, "-l", "hunter2")
+    tmux("send-keys", "-t", session, "Enter")
+    assert eventually(lambda: f"Mark {email}" in _screen(session), 10), _screen(session)
+    tmux("send-keys", "-t", session, "y")
+    assert eventually(lambda: _psql(stack, f"select count(*) from auth.users where email = "
+                                           f"'{email}'") == "1", 10), _screen(session)
+    assert "hunter2" not in _screen(session)
+    _psql(stack, "insert into auth.sessions (id, user_id, created_at, updated_at) select "
+                 f"gen_random_uuid(), id, now(), now() from auth.users where email = '{email}'")
+    assert eventually(lambda: email in _screen(session), 10), _screen(session)
+    tmux("send-keys", "-t", session, "b")
+    # The prompt's own words (the footer says "Ban" too), then a beat, as a person would:
+    # the field takes the focus once it is drawn.
+    assert eventually(lambda: f"Ban {email} for" in _screen(session), 10), _screen(session)
+    time.sleep(0.3)
+    tmux("send-keys", "-t", session, "Enter")
+    assert eventually(lambda: _psql(stack, "select banned_until > now() from auth.users "
+                                           f"where email = '{email}'") == "t", 10)
+    tmux("send-keys", "-t", session, "L")
+    assert eventually(lambda: f"Lock {email} out now" in _screen(session), 10), \
+        _screen(session)
+    tmux("send-keys", "-t", session, "y")
+    assert eventually(lambda: _psql(stack, "select count(*) from auth.sessions s join "
+                                           "auth.users u on u.id = s.user_id where "
+                                           f"u.email = '{email}'") == "0", 10), _screen(session)
+    assert "Traceback" not in _screen(session)
