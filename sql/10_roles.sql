@@ -32,6 +32,9 @@ end
 $$;
 
 grant pg_read_all_data to crestfall_reader;
+-- A read-only session sees what the superuser sees, less the writes: GoTrue's auth tables
+-- have row-level security on with no policy, which would hide every user from it.
+alter role crestfall_reader bypassrls;
 grant crestfall_reader, anon, authenticated, service_role to crestfall_readonly;
 alter role crestfall_readonly set default_transaction_read_only = on;
 

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from crestfall_tui.services.users import UserError, Users, parse_duration
-from tests.helpers import BINARY, StackUnderTest
+from tests.helpers import BINARY, StackUnderTest, run_cli
 
 Db = psycopg.Connection[tuple[object, ...]]
 
@@ -260,3 +260,18 @@ async def test_set_password_and_confirm(users: Users, db: Db) -> None:
     confirmed = await users.confirm(user.email or "")
     assert confirmed.email_confirmed_at is not None
     assert (await users.confirm(user.id)).email_confirmed_at == confirmed.email_confirmed_at
+
+
+def test_what_postgres_refuses_is_one_line(stack: StackUnderTest) -> None:
+    """A write on a read-only stack (the server refuses it) and a session id that is no id:
+    one line and exit 1, never a traceback."""
+    email = unique("refused")
+    assert stack.cli("users", "create", "--email", email).returncode == 0
+    refused = run_cli("--read-only", "users", "ban", email, "--for", "1h", "--stack", "local",
+                      "--config", str(stack.config_path))
+    assert refused.returncode == 1, refused.stderr
+    assert "Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
+    assert "read-only" in refused.stderr or "permission denied" in refused.stderr
+    garbled = stack.cli("users", "revoke", email, "--session", "not-an-id")
+    assert garbled.returncode == 1 and "Traceback" not in garbled.stderr
+    assert len(garbled.stderr.splitlines()) == 1

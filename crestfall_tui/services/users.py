@@ -9,10 +9,12 @@ the user and ends every session and refresh token in one transaction.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -208,13 +210,13 @@ class Users:
         statement = sql.SQL("select {} from auth.users u where {} "
                             "order by u.created_at, u.id limit %s").format(
             _user_columns(), sql.SQL(" and ").join(sql.SQL(c) for c in conditions))
-        async with await self.postgres.open() as conn:
+        async with self._connection() as conn:
             rows = await (await conn.execute(statement, [*params, limit])).fetchall()
         return [AuthUser.from_row(row) for row in rows]
 
     async def find(self, who: str) -> AuthUser:
         """A user by id or email (any case)."""
-        async with await self.postgres.open() as conn:
+        async with self._connection() as conn:
             return await self._find(conn, who)
 
     async def create(self, email: str, password: str | None, *,
@@ -228,7 +230,7 @@ class Users:
         user_id = str(uuid.uuid4())
         identity = {"sub": user_id, "email": email, "email_verified": confirmed,
                     "phone_verified": False}
-        async with await self.postgres.open() as conn:
+        async with self._connection() as conn:
             try:
                 async with conn.transaction():
                     await conn.execute(
@@ -275,7 +277,7 @@ class Users:
 
     async def sessions(self, who: str | None = None) -> list[AuthSession]:
         """Every session (or the user's), newest first, with its live refresh tokens."""
-        async with await self.postgres.open() as conn:
+        async with self._connection() as conn:
             params: list[Any] = []
             if who is not None:
                 params.append((await self._find(conn, who)).id)
@@ -291,12 +293,12 @@ class Users:
     async def revoke(self, who: str, session: str | None = None) -> int:
         """End one of the user's sessions (or all of them), with their refresh tokens; the
         sessions ended."""
-        async with await self.postgres.open() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             user = await self._find(conn, who)
             cursor = await conn.execute(
                 "delete from auth.sessions where user_id = %s::uuid "
                 "and (%s::uuid is null or id = %s::uuid)", (user.id, session, session))
-            ended = cursor.rowcount
+            ended = int(cursor.rowcount)
         if session is not None and not ended:
             raise UserError(f"{user.email or user.id} has no session {session}")
         return ended
@@ -304,7 +306,7 @@ class Users:
     async def lockout(self, who: str, duration: timedelta = timedelta(days=36500)) -> Lockout:
         """In one transaction: ban the user, end every session, revoke every refresh token
         and write an audit entry. Access tokens issued before stay valid until they expire."""
-        async with await self.postgres.open() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             user = await self._find(conn, who)
             await conn.execute("update auth.users set banned_until = now() + %s, "
                                "updated_at = now() where id = %s::uuid", (duration, user.id))
@@ -330,7 +332,7 @@ class Users:
         and with it what cascades."""
         import psycopg
 
-        async with await self.postgres.open() as conn:
+        async with self._connection() as conn:
             try:
                 async with conn.transaction():
                     user = await self._find(conn, who)
@@ -351,7 +353,7 @@ class Users:
     async def detail(self, who: str) -> UserDetail:
         """The user with metadata, identities, sessions, latest audit entries and the rows
         that point at them."""
-        async with await self.postgres.open() as conn:
+        async with self._connection() as conn:
             user = await self._find(conn, who)
             metadata = await (await conn.execute(
                 "select coalesce(raw_app_meta_data, '{}')::text, "
@@ -381,7 +383,7 @@ class Users:
 
         actions = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null",
                    "d": "set default"}
-        async with await self.postgres.open() as conn:
+        async with self._connection() as conn:
             user = await self._find(conn, who)
             keys = await (await conn.execute(
                 "select c.conrelid::regclass::text, n.nspname, r.relname, c.confdeltype, "
@@ -419,6 +421,20 @@ class Users:
                   "is_anonymous": user.is_anonymous, "iss": "crestfall-tui"}
         return jwt.encode(claims, jwt_secret, algorithm="HS256")
 
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        """A connection for one call. A failure Postgres reports (a read-only login's write
+        refused, a constraint) becomes one line; the cases a caller words itself (a
+        duplicate email, a delete that rows block) are caught inside, before this."""
+        import psycopg
+
+        try:
+            async with await self.postgres.open() as conn:
+                yield conn
+        except psycopg.Error as error:
+            primary = getattr(error.diag, "message_primary", None)
+            raise UserError(primary or str(error).strip().splitlines()[0]) from None
+
     async def _find(self, conn: Any, who: str) -> AuthUser:
         from psycopg import sql
 
@@ -437,7 +453,7 @@ class Users:
         parameters."""
         from psycopg import sql
 
-        async with await self.postgres.open() as conn, conn.transaction():
+        async with self._connection() as conn, conn.transaction():
             user = await self._find(conn, who)
             await conn.execute(sql.SQL("update auth.users set {}, updated_at = now() "
                                        "where id = %s::uuid").format(sql.SQL(assignment)),
