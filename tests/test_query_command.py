@@ -240,9 +240,11 @@ def test_a_closed_pipe_ends_quietly(stack: StackUnderTest) -> None:
 
 
 def test_ctrl_c_cancels_a_streaming_query_on_the_server(stack: StackUnderTest) -> None:
-    """SIGINT while a streaming SELECT (or its CSV COPY) runs: the server stops running it,
-    exit 130."""
+    """SIGINT while a streaming SELECT (or its CSV COPY), or a statement that returns no
+    rows, runs: the server stops running it, exit 130, and the script runs nothing more."""
     for query, output in (("select pg_sleep(60) as slept", "table"),
+                          ("do $$ begin perform pg_sleep(60); end $$; create table "
+                           "after_ctrl_c ()", "table"),
                           ("select g, pg_sleep(0.01) as s from generate_series(1, 100000) g",
                            "table"),
                           ("select g, pg_sleep(0.01) as c from generate_series(1, 100000) g",
@@ -251,10 +253,28 @@ def test_ctrl_c_cancels_a_streaming_query_on_the_server(stack: StackUnderTest) -
             [str(BINARY), "query", "--stack", "local", "--config", str(stack.config_path),
              "--format", output, "-c", query], stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
-        assert eventually(lambda q=query: _running(stack, q), 20)
+        running = query.split(";")[0]
+        assert eventually(lambda q=running: _running(stack, q), 20)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 130
-        assert eventually(lambda q=query: not _running(stack, q), 5), query
+        assert eventually(lambda q=running: not _running(stack, q), 5), query
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        assert conn.execute("select to_regclass('after_ctrl_c')").fetchone() == (None,)
+
+
+def test_copy_with_the_client_in_a_script_is_refused_clearly(stack: StackUnderTest) -> None:
+    """COPY ... FROM STDIN or TO STDOUT as a statement (psql needs \\copy for it): one
+    error, exit 1, and the statements before it ran."""
+    for copy in ("copy copy_refused from stdin", "copy copy_refused to stdout"):
+        done = stack.cli("query", "-c", f"create table if not exists copy_refused (a int); "
+                         f"insert into copy_refused values (1); {copy}; "
+                         "insert into copy_refused values (2)")
+        assert done.returncode == 1, done.stderr
+        assert "cannot run as a statement of a script" in done.stderr
+        assert "Traceback" not in done.stderr
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        assert conn.execute("select count(*), max(a) from copy_refused").fetchone() == (2, 1)
+        conn.execute("drop table copy_refused")
 
 
 def _running(stack: StackUnderTest, text: str) -> bool:

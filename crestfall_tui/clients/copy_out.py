@@ -70,6 +70,16 @@ async def copy_out(conn: psycopg.AsyncConnection[Any], command: bytes,
     return count
 
 
+def copy_out_sync(conn: psycopg.Connection[Any], command: bytes,
+                  write: Callable[[bytes], object], *, text_rows: bool = False) -> CopyCount:
+    """`copy_out` on a synchronous connection, in the calling thread (the script runner's);
+    Ctrl-C there cancels the COPY on the server."""
+    count = CopyCount()
+    with conn.lock:
+        _copy_blocking(conn.pgconn, command, write, count, text_rows, conn.info.encoding)
+    return count
+
+
 def _copy_blocking(pgconn: pq.abc.PGconn, command: bytes, write: Callable[[bytes], object],
                    count: CopyCount, text_rows: bool, encoding: str) -> None:
     from psycopg import errors

@@ -1,4 +1,5 @@
-"""Postgres, reached with psycopg 3 (async). No Textual here."""
+"""Postgres, reached with psycopg 3 (async; synchronous for the script runner). No Textual
+here."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ READ_ONLY_LOGIN = "crestfall_readonly"
 """The login of read-only sessions (init script 10_roles.sql): it inherits no privilege."""
 READER_ROLE = "crestfall_reader"
 """What a read-only session reads as: a member of pg_read_all_data, nothing more."""
+_LOGIN_CHECK = ("select rolsuper, (select pg_has_role(oid, 'member') from pg_roles "
+                "where rolname = %s) from pg_roles where rolname = session_user")
 
 
 class PostgresClient:
@@ -49,37 +52,61 @@ class PostgresClient:
 
         url = self._url()
         try:
-            from psycopg.conninfo import make_conninfo
-
-            conninfo = make_conninfo(url, dbname=self.database) if self.database else url
-            conn = await psycopg.AsyncConnection.connect(
-                conninfo, connect_timeout=CONNECT_TIMEOUT, autocommit=True,
-                options=READ_ONLY_OPTIONS if self.read_only else "")
+            conn = await psycopg.AsyncConnection.connect(self._conninfo(url),
+                                                         **self._options())
         except psycopg.OperationalError as error:
             raise connection_error(url, error, self.database) from None
         if self.read_only:
             try:
-                await self._become_reader(conn)
+                cursor = await conn.execute(_LOGIN_CHECK, (READER_ROLE,))
+                if become := self._reader(conn, await cursor.fetchone()):
+                    await conn.execute(become)
             except BaseException:
                 await conn.close()
                 raise
         return conn
 
-    async def _become_reader(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Refuse a login that could write; read as the reader role where there is one."""
+    def open_sync(self) -> psycopg.Connection[tuple[object, ...]]:
+        """`open`, for a synchronous connection (the script runner's)."""
+        import psycopg
+
+        url = self._url()
+        try:
+            conn = psycopg.Connection.connect(self._conninfo(url), **self._options())
+        except psycopg.OperationalError as error:
+            raise connection_error(url, error, self.database) from None
+        if self.read_only:
+            try:
+                if become := self._reader(conn, conn.execute(_LOGIN_CHECK,
+                                                             (READER_ROLE,)).fetchone()):
+                    conn.execute(become)
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
+    def _conninfo(self, url: str) -> str:
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(url, dbname=self.database) if self.database else url
+
+    def _options(self) -> dict[str, Any]:
+        return {"connect_timeout": CONNECT_TIMEOUT, "autocommit": True,
+                "options": READ_ONLY_OPTIONS if self.read_only else ""}
+
+    def _reader(self, conn: Any, login: tuple[Any, ...] | None) -> sql.Composed | None:
+        """Refuse a login that could write; the statement that makes the session read as
+        the reader role, where its login may become it."""
         from psycopg import sql
 
-        cursor = await conn.execute(
-            "select rolsuper, (select pg_has_role(oid, 'member') from pg_roles "
-            "where rolname = %s) from pg_roles where rolname = session_user", (READER_ROLE,))
-        row = await cursor.fetchone()
-        if row is None or row[0]:
+        if login is None or login[0]:
             raise CrestfallError(
                 f"read-only sessions must log in as a role that cannot write, but "
                 f"{conn.info.user!r} is a superuser", title="Read-only")
-        self.reader_role = READER_ROLE if row[1] else None
-        if self.reader_role:
-            await conn.execute(sql.SQL("set role {}").format(sql.Identifier(self.reader_role)))
+        self.reader_role = READER_ROLE if login[1] else None
+        if self.reader_role is None:
+            return None
+        return sql.SQL("set role {}").format(sql.Identifier(self.reader_role))
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:

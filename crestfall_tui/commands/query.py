@@ -23,12 +23,15 @@ from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.query_session import (
     Column,
     QueryError,
-    QuerySession,
     ResultStarted,
     RowBatch,
     StatementDone,
 )
-from crestfall_tui.services.sql_text import iter_statements
+from crestfall_tui.services.script_run import (
+    ScriptSession,
+    run_interruptible,
+    statements_read_ahead,
+)
 
 FORMATS = ("table", "csv", "json")
 CELL_WIDTH = 40
@@ -49,37 +52,41 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, stack: StackConfig) -> int:
     """Exit 1 on an SQL error, as psql -v ON_ERROR_STOP=1 does; 2 for a script that cannot
     be read."""
-    import asyncio
-
     from crestfall_tui.stack import choose_runtime
 
     runtime = choose_runtime(stack).runtime
     try:
-        return asyncio.run(run_query(runtime.postgres(read_only=stack.read_only),
-                                     script_chunks(args.sql, args.file), args.format,
-                                     sys.stdout, sys.stderr))
+        return run_query(runtime.postgres(read_only=stack.read_only),
+                         script_chunks(args.sql, args.file), args.format,
+                         sys.stdout, sys.stderr)
     except ScriptError as error:
         print(f"crestfall-tui: {error.message}", file=sys.stderr)
         return EXIT_USAGE
 
 
-async def run_query(postgres: PostgresClient, source: Iterator[str], output_format: str,
-                    out: IO[str], err: IO[str]) -> int:
+def run_query(postgres: PostgresClient, source: Iterator[str], output_format: str,
+              out: IO[str], err: IO[str]) -> int:
     """Run every statement of `source` (chunks of whole lines) in order; 0 when all ran, 1
     at the first SQL error."""
-    session = QuerySession(postgres, text_values=True)
+    with ScriptSession(postgres) as session:
+        return run_interruptible(
+            session, lambda: _run_script(session, source, output_format, out, err))
+
+
+def _run_script(session: ScriptSession, source: Iterator[str], output_format: str,
+                out: IO[str], err: IO[str]) -> int:
     cut = False
     try:
-        for statement in iter_statements(source):
+        for statement in statements_read_ahead(source):
             if output_format == "csv" and statement.streams:
                 out.flush()
                 binary = getattr(out, "buffer", None)
-                await session.copy_out(statement, "csv", binary.write if binary is not None
-                                       else lambda data: out.write(data.decode()))
+                session.copy_out(statement, binary.write if binary is not None
+                                 else lambda data: out.write(data.decode()))
                 (binary or out).flush()
                 continue
             writer: _Writer | None = None
-            async for event in session.run(statement):
+            for event in session.run(statement):
                 if isinstance(event, ResultStarted):
                     writer = _WRITERS[output_format](event.columns, out)
                 elif isinstance(event, RowBatch) and writer is not None:
@@ -98,7 +105,6 @@ async def run_query(postgres: PostgresClient, source: Iterator[str], output_form
     finally:
         for notice in session.notices:
             print(notice, file=err)
-        await session.close()
     if cut:
         print(f"note: values longer than {CELL_WIDTH} characters were cut (…); "
               "--format csv or json prints them whole", file=err)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,13 +60,50 @@ async def resolve_run_as(conn: Any, answer: str) -> RunAs | None:
     return RunAs("authenticated", user_id=row[0], email=row[1])
 
 
-async def enter_role(conn: Any, run_as: RunAs) -> None:
-    """Inside the current transaction: the claims, then the role (as PostgREST orders it)."""
+def _entering(run_as: RunAs | None, *, read_only: bool,
+              reader: str | None) -> list[tuple[Any, tuple[str, ...]]]:
+    """What a scope runs inside its transaction before the statement: read-only first, then
+    the claims and the role (as PostgREST orders them), then the snapshot, after which
+    read-only is final."""
     from psycopg import sql
 
-    await conn.execute("select set_config('request.jwt.claims', %s, true)",
-                       (run_as.claims(),))
-    await conn.execute(sql.SQL("set local role {}").format(sql.Identifier(run_as.role)))
+    steps: list[tuple[Any, tuple[str, ...]]] = []
+    if read_only:
+        steps.append(("set transaction read only", ()))
+    if run_as is not None:
+        steps += [("select set_config('request.jwt.claims', %s, true)", (run_as.claims(),)),
+                  (sql.SQL("set local role {}").format(sql.Identifier(run_as.role)), ())]
+    elif reader is not None:
+        steps.append((sql.SQL("set local role {}").format(sql.Identifier(reader)), ()))
+    if read_only:
+        steps.append(("select", ()))  # the snapshot: read-only is final from here on
+    return steps
+
+
+def _scope_owned(conn: Any) -> bool | None:
+    """Whether a scope begins (and ends) a transaction of its own; None inside an aborted
+    one, which runs nothing but its end."""
+    from psycopg.pq import TransactionStatus
+
+    status = conn.info.transaction_status
+    if status == TransactionStatus.INERROR:
+        return None
+    return bool(conn.autocommit and status == TransactionStatus.IDLE)
+
+
+def _scope_end(conn: Any, failed: bool) -> str | None:
+    """How a scope's own transaction ends: rolled back after a failure or an error inside,
+    committed otherwise; None when there is nothing left to end."""
+    from psycopg.pq import TransactionStatus
+
+    if conn.closed:
+        return None
+    status = conn.info.transaction_status
+    if status == TransactionStatus.IDLE:
+        return None
+    if failed or status == TransactionStatus.INERROR:
+        return "rollback"
+    return "commit" if status == TransactionStatus.INTRANS else None
 
 
 @asynccontextmanager
@@ -80,37 +117,41 @@ async def role_scope(conn: Any, run_as: RunAs | None, *, read_only: bool = False
     read-write again ("must be set before any query"), so no statement inside can undo it;
     it reads as `reader` (or the role run as). Without either: the statement runs as it is.
     """
-    if run_as is None and not read_only:
+    own = None if run_as is None and not read_only else _scope_owned(conn)
+    if own is None:
         yield
         return
-    from psycopg import sql
-    from psycopg.pq import TransactionStatus
-
-    status = conn.info.transaction_status
-    if status == TransactionStatus.INERROR:
-        yield  # an aborted transaction runs nothing but its end
-        return
-    own = conn.autocommit and status == TransactionStatus.IDLE
-    if own:
-        await conn.execute("begin")
     try:
-        if read_only:
-            await conn.execute("set transaction read only")
-        if run_as is not None:
-            await enter_role(conn, run_as)
-        elif reader is not None:
-            await conn.execute(sql.SQL("set local role {}").format(sql.Identifier(reader)))
-        if read_only:
-            await conn.execute("select")  # the snapshot: read-only is final from here on
+        if own:
+            await conn.execute("begin")
+        for statement, params in _entering(run_as, read_only=read_only, reader=reader):
+            await conn.execute(statement, params)
         yield
     except BaseException:
-        if own and not conn.closed and \
-                conn.info.transaction_status != TransactionStatus.IDLE:
-            await conn.execute("rollback")
+        if own and (end := _scope_end(conn, True)):
+            await conn.execute(end)
         raise
-    if own:
-        ended = conn.info.transaction_status
-        if ended == TransactionStatus.INTRANS:
-            await conn.execute("commit")
-        elif ended == TransactionStatus.INERROR:
-            await conn.execute("rollback")
+    if own and (end := _scope_end(conn, False)):
+        await conn.execute(end)
+
+
+@contextmanager
+def role_scope_sync(conn: Any, run_as: RunAs | None, *, read_only: bool = False,
+                    reader: str | None = None) -> Iterator[None]:
+    """`role_scope` on a synchronous connection (the script runner's)."""
+    own = None if run_as is None and not read_only else _scope_owned(conn)
+    if own is None:
+        yield
+        return
+    try:
+        if own:
+            conn.execute("begin")
+        for statement, params in _entering(run_as, read_only=read_only, reader=reader):
+            conn.execute(statement, params)
+        yield
+    except BaseException:
+        if own and (end := _scope_end(conn, True)):
+            conn.execute(end)
+        raise
+    if own and (end := _scope_end(conn, False)):
+        conn.execute(end)
