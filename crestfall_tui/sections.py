@@ -19,11 +19,14 @@ from crestfall_tui.screens import (
     UsersScreen,
 )
 from crestfall_tui.services.action_log import ActionLog
+from crestfall_tui.services.audit import Audit
+from crestfall_tui.services.authz import Authorization
 from crestfall_tui.services.databases import Database, list_databases, remember_database
 from crestfall_tui.services.extensions import Extensions
 from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.query_history import QueryHistory
 from crestfall_tui.services.query_session import QuerySession
+from crestfall_tui.services.run_as import RunAs
 from crestfall_tui.services.snippets import Snippets
 from crestfall_tui.services.table_session import TableSession
 from crestfall_tui.services.users import Users
@@ -55,6 +58,16 @@ class Studio:
                    QuerySession(postgres, text_values=True, scrollable=True, log=actions,
                                 idle_release_s=stack.release_idle_results),
                    actions, first_status)
+
+    def auth_postgres(self) -> PostgresClient:
+        """The stack's own database (where its auth and authz schemas are), whichever
+        database Tables and Query have open."""
+        return self.runtime.postgres(read_only=self.stack.read_only)
+
+    def open_query_as(self, run_as: RunAs) -> None:
+        """Query and Tables run as `run_as` from now on (set in the Users section)."""
+        self.query_session.run_as = run_as
+        self.table_session.run_as = run_as
 
     def jwt_secret(self) -> str | None:
         """The stack's JWT secret, to sign tokens for its users; None where it is unknown."""
@@ -101,7 +114,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("query", "f3", "Query", "SQL editor and streaming results",
             lambda s: QueryScreen(s.query_session, QueryHistory(s.stack.data_path),
                                   Snippets(s.stack.data_path))),
-    Section("users", "f4", "Users", "Auth users, sessions, lock-out",
-            lambda s: UsersScreen(Users(s.runtime.postgres(read_only=s.stack.read_only)),
-                                  s.jwt_secret())),
+    Section("users", "f4", "Users", "Auth users, sessions, lock-out, roles, audit",
+            lambda s: UsersScreen(Users(s.auth_postgres()), Authorization(s.auth_postgres()),
+                                  Audit(s.auth_postgres()), s.jwt_secret(),
+                                  s.open_query_as)),
 )

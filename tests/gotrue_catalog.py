@@ -50,13 +50,16 @@ IGNORED = {("tables", "schema_migrations"), ("columns", "schema_migrations"),
            ("constraints", "schema_migrations"), ("indexes", "schema_migrations")}
 """pop makes its own table as version varchar(14) with one more index; the stack's is
 varchar(255), as the supabase/postgres image's is: both hold every version."""
+STUDIO = "crestfall_"
+"""The studio's own indexes (22_auth_indexes.sql), which GoTrue neither makes nor reads."""
 
 
 def auth_catalog(conn: psycopg.Connection[Any]) -> dict[str, list[list[Any]]]:
     found = {}
     for part, query in QUERIES.items():
         rows = [list(row) for row in conn.execute(query).fetchall()]
-        found[part] = [row for row in rows if (part, row[0]) not in IGNORED]
+        found[part] = [row for row in rows if (part, row[0]) not in IGNORED
+                       and not (part == "indexes" and str(row[1]).startswith(STUDIO))]
     return found
 
 

@@ -35,6 +35,12 @@ async def prompt_answer(app: CrestfallApp, pilot: object, answer: str) -> None:
     await pilot.press("enter")  # type: ignore[attr-defined]
 
 
+def palette(screen: QueryScreen, title: str) -> None:
+    """Choose the screen's command palette entry of that title."""
+    [command] = [c for c in screen.commands() if c.title == title]
+    command.callback()
+
+
 async def test_snippet_and_file_round_trip_by_keys(stack: StackUnderTest, tmp_path: Path) -> None:
     """Save as snippet, insert it with ctrl+f; save the editor to a file and open it again;
     a missing file is reported, the editor keeps its text."""
@@ -45,7 +51,7 @@ async def test_snippet_and_file_round_trip_by_keys(stack: StackUnderTest, tmp_pa
         screen = app.screen
         assert isinstance(screen, QueryScreen)
         editor = screen.query_one(TextArea)
-        screen.action_save_snippet()
+        palette(screen, "Query: save as a snippet")
         await prompt_answer(app, pilot, "my snippet")
         await until(pilot, lambda: "my snippet" in Snippets(stack.stack.data_path).all())
         editor.text = ""
@@ -53,15 +59,15 @@ async def test_snippet_and_file_round_trip_by_keys(stack: StackUnderTest, tmp_pa
         await prompt_answer(app, pilot, "my snip")
         await until(pilot, lambda: editor.text == "select 'snippet body'")
 
-        screen.action_save_file()
+        palette(screen, "Query: save the editor to a .sql file")
         await prompt_answer(app, pilot, str(sql_file))
         await until(pilot, lambda: sql_file.exists())
         editor.text = "changed"
-        screen.action_open_file()
+        palette(screen, "Query: open a .sql file")
         await prompt_answer(app, pilot, str(sql_file))
         await until(pilot, lambda: editor.text == "select 'snippet body'")
 
-        screen.action_open_file()
+        palette(screen, "Query: open a .sql file")
         await prompt_answer(app, pilot, str(tmp_path / "missing.sql"))
         await pilot.pause(0.3)
         assert editor.text == "select 'snippet body'" and app.is_running

@@ -17,6 +17,7 @@ import jwt
 import psycopg
 import pytest
 
+from crestfall_tui.services.auth_tokens import mint_token
 from crestfall_tui.services.users import UserError, Users, parse_duration
 from tests.helpers import BINARY, StackUnderTest, run_cli
 
@@ -76,7 +77,7 @@ async def test_search_by_prefix_or_id_and_pages_in_creation_order(users: Users) 
     assert [u.id for u in await users.page(made[2].id)] == [made[2].id]
     first = await users.page(f"page{tag}", limit=2)
     rest = await users.page(f"page{tag}", limit=10,
-                            after=(first[-1].created_at, first[-1].id))
+                            after=first[-1])
     assert [u.id for u in first + rest] == [u.id for u in made]
 
 
@@ -131,13 +132,13 @@ async def test_a_minted_token_is_the_users_until_it_expires(
     passes them; after its ttl it no longer verifies."""
     user = await users.create(unique("token"), None)
     secret = stack.runtime.secrets.jwt_secret
-    token = users.token(user, secret, timedelta(minutes=5))
+    token = mint_token(user.id, user.email, secret, timedelta(minutes=5))
     claims = jwt.decode(token, secret, algorithms=["HS256"], audience="authenticated")
     with db.transaction():
         db.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
         assert db.execute("select auth.uid()::text, auth.role()").fetchone() == (
             user.id, "authenticated")
-    expired = users.token(user, secret, timedelta(seconds=-1))  # its ttl already over
+    expired = mint_token(user.id, user.email, secret, timedelta(seconds=-1))  # its ttl already over
     with pytest.raises(jwt.ExpiredSignatureError):
         jwt.decode(expired, secret, algorithms=["HS256"], audience="authenticated")
 

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.modals import ConfirmModal, PromptModal
 from crestfall_tui.screens import UsersScreen
+from crestfall_tui.screens.users.user_list import UserList
 from crestfall_tui.services.users import Users
 from tests.drivers import until
 from tests.helpers import StackUnderTest
@@ -19,19 +20,18 @@ from tests.helpers import StackUnderTest
 Db = psycopg.Connection[tuple[object, ...]]
 
 
-async def open_users(pilot: object, app: CrestfallApp, search: str) -> UsersScreen:
+async def open_users(pilot: object, app: CrestfallApp, search: str) -> UserList:
     """F4, `/`, the search, enter: the users found in the table."""
     await pilot.press("f4")  # type: ignore[attr-defined]
     await until(pilot, lambda: isinstance(app.screen, UsersScreen))  # type: ignore[arg-type]
-    screen = app.screen
-    assert isinstance(screen, UsersScreen)
+    listed = app.screen.query_one(UserList)
     await pilot.press("slash")  # type: ignore[attr-defined]
-    screen.query_one("#users-search", Input).value = search
+    listed.query_one("#users-search", Input).value = search
     await pilot.press("enter")  # type: ignore[attr-defined]
-    await until(pilot, lambda: screen.search == search and bool(screen.shown)  # type: ignore[arg-type]
-                and screen.shown[0].email is not None
-                and screen.shown[0].email.startswith(search))
-    return screen
+    await until(pilot, lambda: listed.search == search and bool(listed.shown)  # type: ignore[arg-type]
+                and listed.shown[0].email is not None
+                and listed.shown[0].email.startswith(search))
+    return listed
 
 
 def on_screen(app: CrestfallApp) -> str:
@@ -60,7 +60,7 @@ async def test_search_detail_ban_lockout_and_delete_by_keys(
         await pilot.press("b")
         await until(pilot, lambda: isinstance(app.screen, PromptModal))
         await pilot.press("enter")  # the offered 24h
-        await until(pilot, lambda: str(screen.query_one(DataTable).get_row_at(0)[3])
+        await until(pilot, lambda: str(screen.query_one(DataTable).get_row_at(0)[4])
                     == "banned")
 
         await pilot.press("L")
@@ -95,7 +95,7 @@ async def test_new_user_by_keys_and_read_only_offers_no_writes(stack: StackUnder
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(app.screen, UsersScreen))
-        app.screen.query_one(DataTable).focus()
+        app.screen.query_one("#users-table", DataTable).focus()
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, PromptModal))
         await pilot.press(*email, "enter")
@@ -107,8 +107,7 @@ async def test_new_user_by_keys_and_read_only_offers_no_writes(stack: StackUnder
         await until(pilot, lambda: db.execute(
             "select email_confirmed_at is not null from auth.users where email = %s",
             (email,)).fetchone() == (True,))
-        screen = app.screen
-        assert isinstance(screen, UsersScreen)
+        screen = app.screen.query_one(UserList)
         await until(pilot, lambda: [u.email for u in screen.shown] == [email])
         screen.query_one(DataTable).focus()
         await pilot.press("p")
@@ -123,7 +122,7 @@ async def test_new_user_by_keys_and_read_only_offers_no_writes(stack: StackUnder
     async with reader.run_test(size=(120, 36)) as pilot:
         await pilot.press("f4")
         await until(pilot, lambda: isinstance(reader.screen, UsersScreen))
-        reader.screen.query_one(DataTable).focus()
+        reader.screen.query_one("#users-table", DataTable).focus()
         await pilot.press("n")
         await pilot.pause(0.2)
         assert not isinstance(reader.screen, PromptModal)

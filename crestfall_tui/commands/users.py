@@ -10,9 +10,11 @@ import json
 import sys
 from typing import Any
 
-from crestfall_tui.commands import EXIT_OK, EXIT_USAGE
+from crestfall_tui.commands import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from crestfall_tui.config import StackConfig
-from crestfall_tui.services.users import AuthUser, Users, parse_duration
+from crestfall_tui.errors import CrestfallError
+from crestfall_tui.services.auth_tokens import check_token, describe, mint_token
+from crestfall_tui.services.users import SORTS, AuthUser, Users, metadata_diff, parse_duration
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -34,6 +36,14 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     listing.add_argument("--filter", action="append", default=[], metavar="NAME",
                          help="confirmed, unconfirmed, anonymous, banned, deleted, sso or "
                               "provider:NAME (repeatable)")
+    listing.add_argument("--sort", choices=tuple(SORTS), default="created",
+                         help="created (oldest first), last_sign_in (latest first), email "
+                              "or phone")
+    listing.add_argument("--contains", action="store_true",
+                         help="--search anywhere in the email or phone (reads every row)")
+    listing.add_argument("--count", choices=("estimate", "exact"),
+                         help="print how many users match instead: the planner's estimate "
+                              "(instant) or counted")
     listing.add_argument("--limit", type=int, default=50)
     create = verb("create", "a user with an email (and a password read from stdin)",
                   who=False)
@@ -62,6 +72,18 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     lockout.add_argument("--for", dest="duration", default="36500d", metavar="DURATION")
     token = verb("token", "an access token for the user, signed with the stack's secret")
     token.add_argument("--ttl", default="1h", metavar="DURATION")
+    metadata = verb("metadata", "replace the user's app or user metadata with a JSON object "
+                                "read from standard input; prints the change as a diff")
+    metadata.add_argument("--app", dest="which", action="store_const", const="app",
+                          default="user", help="the app metadata (default: user metadata)")
+    verb("verify-token", "decode a token read from standard input and check it against the "
+                         "stack (signature, expiry, claims); exit 1 when refused", who=False)
+    anomalies = verb("anomalies", "users with many sessions, sessions not refreshed for long",
+                     who=False)
+    anomalies.add_argument("--sessions", type=int, default=5, metavar="N",
+                           help="flag users with more than N sessions (5)")
+    anomalies.add_argument("--stale", default="30d", metavar="DURATION",
+                           help="flag sessions not refreshed for this long (30d)")
 
 
 def run(args: argparse.Namespace, stack: StackConfig) -> int:
@@ -81,6 +103,10 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
         print("crestfall-tui: the password is read from a pipe (standard input), never typed "
               "as an argument", file=sys.stderr)
         return EXIT_USAGE
+    if args.verb == "verify-token":
+        check = check_token(sys.stdin.read(), _secret(runtime))
+        print(json.dumps(check.to_json(), indent=2) if args.json else describe(check))
+        return EXIT_OK if check.accepted else EXIT_FAILURE
     result = asyncio.run(_carry_out(users, args, runtime))
     if args.json:
         print(json.dumps(result, indent=2))
@@ -91,9 +117,19 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
 
 async def _carry_out(users: Users, args: argparse.Namespace, runtime: Any) -> Any:
     verb = args.verb
+    if verb == "list" and args.count:
+        counted = await users.count(args.search, filters=tuple(args.filter),
+                                    contains=args.contains, exact=args.count == "exact")
+        return {"users": counted.rows, "exact": counted.exact}
     if verb == "list":
         return [user.to_json() for user in await users.page(
-            args.search, filters=tuple(args.filter), limit=args.limit)]
+            args.search, filters=tuple(args.filter), sort=args.sort, contains=args.contains,
+            limit=args.limit)]
+    if verb == "metadata":
+        return (await users.set_metadata(args.user, args.which, sys.stdin.read())).to_json()
+    if verb == "anomalies":
+        return (await users.anomalies(max_sessions=args.sessions,
+                                      stale=parse_duration(args.stale))).to_json()
     if verb == "create":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
         return (await users.create(args.email, password or None,
@@ -119,10 +155,29 @@ async def _carry_out(users: Users, args: argparse.Namespace, runtime: Any) -> An
     user: AuthUser = await users.find(args.user)
     ttl = parse_duration(args.ttl)
     return {"user": user.id, "expires_in": int(ttl.total_seconds()),
-            "access_token": users.token(user, runtime.secrets.jwt_secret, ttl)}
+            "access_token": mint_token(user.id, user.email, runtime.secrets.jwt_secret, ttl,
+                                       anonymous=user.is_anonymous)}
+
+
+def _secret(runtime: Any) -> str | None:
+    try:
+        return str(runtime.secrets.jwt_secret)
+    except CrestfallError:
+        return None
 
 
 def _for_people(verb: str, result: Any) -> str:
+    if verb == "list" and isinstance(result, dict):
+        return f"{'' if result['exact'] else '~'}{result['users']:,} users"
+    if verb == "metadata":
+        return "\n".join(metadata_diff(result["before"], result["after"])) or "no change"
+    if verb == "anomalies":
+        return "\n".join(
+            [f"{u['user'] or u['user_id']}: {u['sessions']} sessions"
+             for u in result["users_with_many_sessions"]]
+            + [f"session {s['session']} of {s['user'] or s['user_id']}: last refreshed "
+               f"{s['last_refreshed']}" for s in result["stale_sessions"]]) \
+            or "no anomalies"
     if verb == "list":
         return "\n".join(f"{u['id']}  {u['email'] or u['phone'] or '-'}  {u['created_at']}"
                          + ("  banned" if u["banned_until"] else "")

@@ -7,6 +7,7 @@ from crestfall_tui.modals.picker import PickerModal
 from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.modals.reading import ReadingModal, TextModal
 from crestfall_tui.modals.run_as import ask_run_as
+from crestfall_tui.modals.text_editor import TextEditorModal
 
 __all__ = ["CellModal", "ConfirmModal", "CrestfallModal", "PickerModal", "PromptModal",
-           "ReadingModal", "TextModal", "ask_run_as", "on_cell_action"]
+           "ReadingModal", "TextEditorModal", "TextModal", "ask_run_as", "on_cell_action"]

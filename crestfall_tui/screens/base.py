@@ -9,8 +9,8 @@ from textual.app import SystemCommand
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from crestfall_tui.errors import CrestfallError
 from crestfall_tui.modals.confirm import ConfirmModal
+from crestfall_tui.widgets.pane import said
 
 
 class CrestfallScreen(Screen[None]):
@@ -54,13 +54,8 @@ class CrestfallScreen(Screen[None]):
         return answer is True
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        if isinstance(error, CrestfallError):
-            self.show_error(error.title, error.message)
-        else:
-            self.show_error("Unexpected error", f"{type(error).__name__}: {error}")
+        if event.state == WorkerState.ERROR:
+            self.show_error(*said(event.worker.error))
 
     def show_error(self, title: str, message: str) -> None:
         """Tell the user what went wrong; screens may also show it in place."""

@@ -101,6 +101,25 @@ class QueryRun:
                 events, self._events = self._events, None
                 await events.aclose()
 
+    async def release_idle(self) -> bool:
+        """Close the current result if it still is one left idle past the session's
+        `idle_release_s` holding a transaction of its own (a run started meanwhile is not);
+        whether it was closed."""
+        async with self.lock:
+            idle = self.session.idle_release_s
+            if self._events is None or not (self.session.holds_result and idle
+                                            and self.idle_for() > idle):
+                return False
+            events, self._events = self._events, None
+            await events.aclose()
+            return True
+
+    async def end_transaction(self, how: str) -> None:
+        """Commit or roll back the user's transaction once nothing else uses the
+        connection."""
+        async with self.lock:
+            await (self.session.commit() if how == "commit" else self.session.rollback())
+
     def watch(self) -> Watch:
         """Between statements (nothing may be running): notice a connection the server
         closed (a restart) within a second, and a half-read result left idle for the

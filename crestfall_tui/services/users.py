@@ -9,18 +9,16 @@ the user and ends every session and refresh token in one transaction.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import time
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
+from crestfall_tui.services.calls import connection
 
 PAGE = 50
 ZERO_INSTANCE = "00000000-0000-0000-0000-000000000000"
@@ -62,14 +60,17 @@ class AuthUser:
     is_anonymous: bool
     is_sso_user: bool
     providers: tuple[str, ...]
+    place: str = field(default="", compare=False)
+    """Where the user stands in the order a page listed them (the sort key, as text): the
+    next page starts after it."""
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> AuthUser:
         (user_id, email, phone, created_at, last_sign_in_at, confirmed_at, banned_until,
-         deleted_at, anonymous, sso, providers) = row
+         deleted_at, anonymous, sso, providers, *place) = row
         return cls(user_id, email, phone, created_at, last_sign_in_at, confirmed_at,
                    banned_until, deleted_at, bool(anonymous), bool(sso),
-                   tuple(json.loads(providers)))
+                   tuple(json.loads(providers)), str(place[0]) if place else "")
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "email": self.email, "phone": self.phone,
@@ -93,9 +94,12 @@ class AuthSession:
     ip: str | None
     user_agent: str | None
     refresh_tokens: int
+    user: str = ""
+    """The user's email or phone."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "user_id": self.user_id, "created_at": _iso(self.created_at),
+        return {"id": self.id, "user_id": self.user_id, "user": self.user,
+                "created_at": _iso(self.created_at),
                 "refreshed_at": _iso(self.refreshed_at), "not_after": _iso(self.not_after),
                 "aal": self.aal, "ip": self.ip, "user_agent": self.user_agent,
                 "refresh_tokens": self.refresh_tokens}
@@ -126,6 +130,30 @@ FILTERS = {
     "sso": "u.is_sso_user",
 }
 """What `page` can narrow users to."""
+
+SORTS = {
+    "created": ("u.created_at", "timestamptz", ">"),
+    "last_sign_in": ("coalesce(u.last_sign_in_at, to_timestamp('-infinity'::float8))",
+                     "timestamptz",
+                     "<"),
+    "email": ("(coalesce(lower(u.email), '') collate \"C\")", "text", ">"),
+    "phone": ("(coalesce(u.phone, '') collate \"C\")", "text", ">"),
+}
+"""How `page` can order users: the key (each has an index of the same expression,
+22_auth_indexes.sql), its type, and the direction (`>` oldest or A first, `<` newest first:
+the latest sign-ins, then those who never signed in)."""
+
+
+@dataclass(frozen=True)
+class UserCount:
+    """How many users a list holds: the planner's estimate (instant at any size), or
+    counted."""
+
+    rows: int
+    exact: bool
+
+    def __str__(self) -> str:
+        return f"{self.rows:,}" if self.exact else f"~{self.rows:,}"
 
 
 @dataclass(frozen=True)
@@ -162,6 +190,58 @@ class UserDetail:
     references: list[Reference]
 
 
+METADATA_COLUMNS = {"app": "raw_app_meta_data", "user": "raw_user_meta_data"}
+"""The user's metadata: `app` (providers, roles; only the service sets it) and `user` (what
+the user may set themselves)."""
+
+
+@dataclass(frozen=True)
+class MetadataChange:
+    """One metadata object of a user, before and after."""
+
+    user: AuthUser
+    which: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user.id, "metadata": self.which, "before": self.before,
+                "after": self.after}
+
+
+def metadata_diff(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """A unified diff of two metadata objects, keys sorted, one per line."""
+    import difflib
+
+    def lines(value: dict[str, Any]) -> list[str]:
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+
+    return list(difflib.unified_diff(lines(before), lines(after), "before", "after",
+                                     lineterm="", n=2))
+
+
+@dataclass(frozen=True)
+class Anomalies:
+    """Sessions worth a look: users holding too many, and sessions left unrefreshed."""
+
+    max_sessions: int
+    stale: timedelta
+    crowded: list[tuple[str, str, int]]
+    """(user id, email or phone, sessions) of users above `max_sessions`."""
+    stale_sessions: list[tuple[str, str, str, datetime]]
+    """(session id, user id, email or phone, last refreshed) of sessions older than
+    `stale`."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"max_sessions": self.max_sessions,
+                "stale_after_s": int(self.stale.total_seconds()),
+                "users_with_many_sessions": [{"user_id": u, "user": e, "sessions": n}
+                                             for u, e, n in self.crowded],
+                "stale_sessions": [{"session": i, "user_id": u, "user": e,
+                                    "last_refreshed": _iso(at)}
+                                   for i, u, e, at in self.stale_sessions]}
+
+
 def parse_duration(text: str) -> timedelta:
     """`30m`, `24h`, `7d`, `1h30m` (s, m, h, d, w)."""
     compact = text.replace(" ", "")
@@ -177,11 +257,57 @@ class Users:
         self.postgres = postgres
 
     async def page(self, search: str = "", *, filters: tuple[str, ...] = (),
-                   limit: int = PAGE,
-                   after: tuple[datetime, str] | None = None) -> list[AuthUser]:
-        """Users in order of creation, a page after `after` (created_at, id): all, or those
-        whose id is `search` or whose email or phone starts with it, narrowed by `filters`
-        (names of FILTERS, or `provider:NAME`)."""
+                   sort: str = "created", contains: bool = False, limit: int = PAGE,
+                   after: AuthUser | None = None) -> list[AuthUser]:
+        """A page of users in `sort` order (SORTS), after the user `after` of the page
+        before: all, or those whose id is `search` or whose email or phone starts with it
+        (contains it, with `contains`: that reads every row), narrowed by `filters` (names
+        of FILTERS, or `provider:NAME`). Every page is read by index (keyset paging)."""
+        if sort not in SORTS:
+            raise UserError(f"no sort {sort!r}: one of {', '.join(SORTS)}")
+        key, kind, direction = SORTS[sort]
+        conditions, params = self._conditions(search, filters, contains)
+        if after is not None:
+            conditions.append(f"({key}, u.id) {direction} (%s::{kind}, %s::uuid)")
+            params += [after.place, after.id]
+        order = "" if direction == ">" else " desc"
+        from psycopg import sql
+
+        # The conditions and keys are this module's own fragments; every value a parameter.
+        statement = sql.SQL("select {}, {}::text from auth.users u where {} "
+                            "order by {}{}, u.id{} limit %s").format(
+            _user_columns(), sql.SQL(key), sql.SQL(" and ").join(map(sql.SQL, conditions)),
+            sql.SQL(key), sql.SQL(order), sql.SQL(order))
+        async with self._connection() as conn:
+            rows = await (await conn.execute(statement, [*params, limit])).fetchall()
+        return [AuthUser.from_row(row) for row in rows]
+
+    async def count(self, search: str = "", *, filters: tuple[str, ...] = (),
+                    contains: bool = False, exact: bool = False) -> UserCount:
+        """How many users `page` would list in all: the planner's estimate, which costs
+        nothing at any size (what Supabase Studio had to switch to above 50,000 users), or
+        with `exact` counted (which reads them)."""
+        from psycopg import sql
+
+        conditions, params = self._conditions(search, filters, contains)
+        where = sql.SQL(" and ").join(map(sql.SQL, conditions))
+        async with self._connection() as conn:
+            if exact:
+                row = await (await conn.execute(
+                    sql.SQL("select count(*) from auth.users u where {}").format(where),
+                    params)).fetchone()
+                return UserCount(int(row[0]) if row else 0, True)
+            row = await (await conn.execute(
+                sql.SQL("explain (format json) select from auth.users u where {}").format(
+                    where), params)).fetchone()
+        plan = row[0] if row else [{}]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return UserCount(int(plan[0].get("Plan", {}).get("Plan Rows", 0)), False)
+
+    @staticmethod
+    def _conditions(search: str, filters: tuple[str, ...],
+                    contains: bool) -> tuple[list[str], list[Any]]:
+        """The WHERE of a list: this module's own fragments, and their parameters."""
         conditions: list[str] = ["true"]
         params: list[Any] = []
         for name in filters:
@@ -193,26 +319,20 @@ class Users:
             else:
                 raise UserError(f"no filter {name!r}: one of {', '.join(FILTERS)}, "
                                 "or provider:NAME")
-        if search:
-            if _is_uuid(search):
-                conditions.append("u.id = %s::uuid")
-                params.append(search)
-            else:
-                conditions.append("(u.email like %s or u.phone like %s)")
-                prefix = _like_prefix(search)
-                params += [prefix.lower(), prefix]
-        if after is not None:
-            conditions.append("(u.created_at, u.id) > (%s, %s::uuid)")
-            params += [after[0], after[1]]
-        from psycopg import sql
-
-        # The conditions are this module's own fragments; every value is a parameter.
-        statement = sql.SQL("select {} from auth.users u where {} "
-                            "order by u.created_at, u.id limit %s").format(
-            _user_columns(), sql.SQL(" and ").join(sql.SQL(c) for c in conditions))
-        async with self._connection() as conn:
-            rows = await (await conn.execute(statement, [*params, limit])).fetchall()
-        return [AuthUser.from_row(row) for row in rows]
+        search = search.strip()
+        if search and _is_uuid(search):
+            conditions.append("u.id = %s::uuid")
+            params.append(search)
+        elif search and contains:
+            conditions.append("(u.email ilike %s or u.phone like %s)")
+            pattern = "%" + _like_prefix(search)
+            params += [pattern, pattern]
+        elif search:
+            # The same expressions as the indexes of 22_auth_indexes.sql: a range scan.
+            conditions.append(f"({SORTS['email'][0]} like %s or {SORTS['phone'][0]} like %s)")
+            prefix = _like_prefix(search)
+            params += [prefix.lower(), prefix]
+        return conditions, params
 
     async def find(self, who: str) -> AuthUser:
         """A user by id or email (any case)."""
@@ -275,19 +395,32 @@ class Users:
     async def unban(self, who: str) -> AuthUser:
         return await self._update(who, "banned_until = null")
 
-    async def sessions(self, who: str | None = None) -> list[AuthSession]:
-        """Every session (or the user's), newest first, with its live refresh tokens."""
+    async def sessions(self, who: str | None = None, *, limit: int | None = None,
+                       before: AuthSession | None = None) -> list[AuthSession]:
+        """Every session (or the user's), newest first, with its live refresh tokens: all
+        of them, or `limit` after the session `before` (keyset paged by index)."""
+        conditions: list[str] = ["true"]
+        params: list[Any] = []
         async with self._connection() as conn:
-            params: list[Any] = []
             if who is not None:
+                conditions.append("s.user_id = %s::uuid")
                 params.append((await self._find(conn, who)).id)
-            rows = await (await conn.execute(
+            if before is not None:
+                conditions.append("(s.created_at, s.id) < (%s, %s::uuid)")
+                params += [before.created_at, before.id]
+            from psycopg import sql
+
+            # This module's own fragments; every value a parameter.
+            rows = await (await conn.execute(sql.SQL(
                 "select s.id::text, s.user_id::text, s.created_at, s.refreshed_at, "
                 "s.not_after, s.aal::text, host(s.ip), s.user_agent, "
                 "(select count(*) from auth.refresh_tokens r where r.session_id = s.id "
-                "and not coalesce(r.revoked, false)) from auth.sessions s where "
-                + ("s.user_id = %s::uuid" if params else "true")
-                + " order by s.created_at desc nulls last", params)).fetchall()
+                "and not coalesce(r.revoked, false)), coalesce(u.email, u.phone, '') "
+                "from auth.sessions s join auth.users u on u.id = s.user_id where {} "
+                "order by s.created_at desc nulls last, s.id desc {}").format(
+                    sql.SQL(" and ").join(map(sql.SQL, conditions)),
+                    sql.SQL("limit %s" if limit else "")),
+                [*params, limit] if limit else params)).fetchall()
         return [AuthSession(*cast(tuple[Any, ...], row)) for row in rows]
 
     async def revoke(self, who: str, session: str | None = None) -> int:
@@ -410,30 +543,56 @@ class Users:
                                        actions.get(str(action), str(action))))
         return found
 
-    def token(self, user: AuthUser, jwt_secret: str, ttl: timedelta) -> str:
-        """An access token for the user, as GoTrue would sign it (HS256, role authenticated),
-        valid for `ttl`."""
-        import jwt
-
-        now = int(time.time())
-        claims = {"sub": user.id, "email": user.email or "", "role": "authenticated",
-                  "aud": "authenticated", "iat": now, "exp": now + int(ttl.total_seconds()),
-                  "is_anonymous": user.is_anonymous, "iss": "crestfall-tui"}
-        return jwt.encode(claims, jwt_secret, algorithm="HS256")
-
-    @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Any]:
-        """A connection for one call. A failure Postgres reports (a read-only login's write
-        refused, a constraint) becomes one line; the cases a caller words itself (a
-        duplicate email, a delete that rows block) are caught inside, before this."""
-        import psycopg
-
+    async def set_metadata(self, who: str, which: str, text: str) -> MetadataChange:
+        """Replace the user's `app` or `user` metadata with the JSON object `text` (checked
+        before anything is written); what it was and what it is now."""
+        column = METADATA_COLUMNS.get(which)
+        if column is None:
+            raise UserError(f"no metadata {which!r}: app or user")
         try:
-            async with await self.postgres.open() as conn:
-                yield conn
-        except psycopg.Error as error:
-            primary = getattr(error.diag, "message_primary", None)
-            raise UserError(primary or str(error).strip().splitlines()[0]) from None
+            value = json.loads(text)
+        except ValueError as error:
+            raise UserError(f"not JSON: {error}") from None
+        if not isinstance(value, dict):
+            raise UserError("metadata is a JSON object ({...})")
+        from psycopg import sql
+
+        async with self._connection() as conn, conn.transaction():
+            user = await self._find(conn, who)
+            before = await (await conn.execute(sql.SQL(
+                "select coalesce({}, '{{}}')::text from auth.users where id = %s::uuid "
+                "for update").format(sql.Identifier(column)), (user.id,))).fetchone()
+            await conn.execute(sql.SQL("update auth.users set {} = %s::jsonb, "
+                                       "updated_at = now() where id = %s::uuid").format(
+                sql.Identifier(column)), (json.dumps(value, ensure_ascii=False), user.id))
+        return MetadataChange(user, which, json.loads(str(before[0]) if before else "{}"),
+                              value)
+
+    async def anomalies(self, *, max_sessions: int = 5,
+                        stale: timedelta = timedelta(days=30)) -> Anomalies:
+        """Users with more than `max_sessions` sessions, and sessions not refreshed (or,
+        never refreshed, not created) for `stale`."""
+        async with self._connection() as conn:
+            crowded = await (await conn.execute(
+                "select s.user_id::text, coalesce(u.email, u.phone, ''), count(*) "
+                "from auth.sessions s join auth.users u on u.id = s.user_id "
+                "group by 1, 2 having count(*) > %s order by 3 desc, 1 limit 100",
+                (max_sessions,))).fetchall()
+            # refreshed_at is a UTC timestamp without time zone (GoTrue's); compared as
+            # it is, each condition reads its own index.
+            old = await (await conn.execute(
+                "select s.id::text, s.user_id::text, coalesce(u.email, u.phone, ''), "
+                "coalesce(s.refreshed_at at time zone 'utc', s.created_at) "
+                "from auth.sessions s join auth.users u on u.id = s.user_id "
+                "where s.refreshed_at < (now() at time zone 'utc') - %s "
+                "or (s.refreshed_at is null and s.created_at < now() - %s) "
+                "order by 4 limit 100", (stale, stale))).fetchall()
+        return Anomalies(max_sessions, stale,
+                         [(str(u), str(e), int(n)) for u, e, n in crowded],
+                         [(str(i), str(u), str(e), cast(datetime, at)) for i, u, e, at in old])
+
+    def _connection(self) -> Any:
+        return connection(self.postgres, UserError)
 
     async def _find(self, conn: Any, who: str) -> AuthUser:
         from psycopg import sql

@@ -1,37 +1,48 @@
 """The Query screen's editing pane: SQL buffers in tabs over the one editor that shows the
-active one, the completion list at its cursor, and the library that fills the editor (its
-history, named snippets, .sql files). The screen runs what is written here."""
+active one, completion from the database's catalog at its cursor, the statements to run
+(the selection's, or the one under the cursor) and where an error points, and the library
+that fills the editor (its history, named snippets, .sql files). The screen runs what is
+written here."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from textual import on, work
-from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.app import ComposeResult, SystemCommand
+from textual.widgets.text_area import Selection
 
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.modals.picker import PickerModal
 from crestfall_tui.modals.prompt import PromptModal
+from crestfall_tui.services.completion import Catalog, complete, load_catalog
 from crestfall_tui.services.query_history import QueryHistory, history_label
+from crestfall_tui.services.query_run import QueryRun
 from crestfall_tui.services.snippets import Snippets
+from crestfall_tui.services.sql_text import Statement, split_statements, statement_at
 from crestfall_tui.widgets.buffer_tabs import Buffer, BufferTabs
 from crestfall_tui.widgets.completion_menu import CompletionMenu
+from crestfall_tui.widgets.pane import Pane
 from crestfall_tui.widgets.sql_editor import SqlEditor
 
 
-class QueryEditor(Vertical):
+class QueryEditor(Pane):
     """Buffers, the editor, and what fills it."""
 
-    def __init__(self, history: QueryHistory, snippets: Snippets, *,
+    def __init__(self, history: QueryHistory, snippets: Snippets, run: QueryRun, *,
                  id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self.history = history
         self.snippets = snippets
+        self.run = run
         self.file: Path | None = None
         """The .sql file the shown buffer came from or was saved to."""
+        self._catalog: Catalog | None = None
+        """Relations, columns and functions for completion; dropped after DDL."""
 
     def compose(self) -> ComposeResult:
         yield BufferTabs(id="buffers")
@@ -48,6 +59,57 @@ class QueryEditor(Vertical):
     @property
     def tabs(self) -> BufferTabs:
         return self.query_one(BufferTabs)
+
+    def commands(self) -> Iterable[SystemCommand]:
+        """The pane's entries in the command palette."""
+        yield SystemCommand("Query: open a .sql file", "Load a file into the editor",
+                            self.open_file)
+        yield SystemCommand("Query: save the editor to a .sql file", "Write the editor out",
+                            self.save_file)
+        yield SystemCommand("Query: save as a snippet", "Name the editor's SQL for later",
+                            self.save_snippet)
+        yield SystemCommand("Query: insert a snippet", "Pick a saved snippet",
+                            self.insert_snippet)
+        yield SystemCommand("Query: new buffer (alt+n)", "Another SQL buffer in a tab",
+                            self.new_buffer)
+        yield SystemCommand("Query: close this buffer (alt+w)", "Asks when it holds text",
+                            self.close_buffer)
+
+    # What to run, and where an error points.
+
+    def statements(self, *, everything: bool = False) -> list[Statement]:
+        """The selection's statements when text is selected; else the whole buffer's, or
+        the statement under the cursor."""
+        editor = self.editor
+        if editor.selected_text.strip():
+            return split_statements(editor.selected_text)
+        if everything:
+            return split_statements(editor.text)
+        current = statement_at(editor.text, editor.cursor_offset)
+        return [] if current is None else [current]
+
+    def point_at(self, position: int) -> None:
+        """Select the word at a character offset of the buffer (where an error is)."""
+        text = self.editor.text
+        word = re.match(r"\w+|\S", text[position:])
+        end = position + (len(word.group()) if word else 0)
+        self.editor.selection = Selection(_location(text, position), _location(text, end))
+
+    # Completion, from the catalog read once (again after DDL or another database).
+
+    def forget_catalog(self) -> None:
+        self._catalog = None
+
+    @on(SqlEditor.CompletionWanted)
+    def _completion_wanted(self, event: SqlEditor.CompletionWanted) -> None:
+        self._find_completions(event)
+
+    @work(exclusive=True, group="complete", exit_on_error=False)
+    async def _find_completions(self, wanted: SqlEditor.CompletionWanted) -> None:
+        if self._catalog is None:
+            async with self.run.lock:
+                self._catalog = await load_catalog(await self.run.session.connection())
+        wanted.editor.offer(complete(wanted.before, wanted.statement, self._catalog))
 
     # Buffers: the tabs keep each one; the editor shows the active one.
 
@@ -163,3 +225,9 @@ class QueryEditor(Vertical):
 def typed_path(answer: str) -> Path:
     """A path as the user typed it, `~` included."""
     return Path(answer).expanduser()
+
+
+def _location(text: str, offset: int) -> tuple[int, int]:
+    """The (row, column) location of a character offset in the text."""
+    before = text[:offset]
+    return before.count("\n"), offset - (before.rfind("\n") + 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 from textual import on, work
@@ -18,7 +19,8 @@ from textual.widgets import RichLog, Static, TabPane
 
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.modals.prompt import PromptModal
-from crestfall_tui.services.query_run import QueryRun
+from crestfall_tui.services.export import export_result
+from crestfall_tui.services.query_run import QueryRun, Watch
 from crestfall_tui.services.query_session import (
     QueryError,
     QueryEvent,
@@ -26,6 +28,7 @@ from crestfall_tui.services.query_session import (
     RowBatch,
     StatementDone,
 )
+from crestfall_tui.services.sql_text import Statement
 from crestfall_tui.widgets.query_grid import QueryGrid
 from crestfall_tui.widgets.result_tabs import ResultTabs
 
@@ -41,6 +44,14 @@ class ResultsPanel(Vertical):
         def __init__(self, done: StatementDone) -> None:
             super().__init__()
             self.done = done
+
+    class ConnectionLost(Message):
+        """The server closed the session's idle connection; with `transaction`, the user's
+        open transaction was rolled back with it."""
+
+        def __init__(self, transaction: bool) -> None:
+            super().__init__()
+            self.transaction = transaction
 
     def __init__(self, run: QueryRun, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -189,8 +200,39 @@ class ResultsPanel(Vertical):
             self.say(f"HINT:  {error.hint}")
         self.status = f"error: {error.message}"
 
+    async def export(self, statement: Statement, path: Path) -> None:
+        """The statement's whole result streamed into the file, the bytes (and rows)
+        written shown as they go."""
+        started = time.monotonic()
+
+        def progress(written: int, rows: int | None) -> None:
+            counted = f", {rows:,} rows" if rows is not None else ""
+            self.status = f"exporting to {path.name}: {written / 1e6:.1f} MB{counted}"
+
+        report = await export_result(self.run.session, statement, path, progress)
+        self.status = (f"exported {report.rows:,} rows, {report.bytes_written / 1e6:.1f} MB "
+                       f"to {path} in {time.monotonic() - started:.1f}s")
+        self.say(self.status)
+
+    def _watch(self) -> None:
+        """Between runs: a connection the server closed, or a result left idle too long."""
+        found = self.run.watch()
+        if found in (Watch.LOST, Watch.LOST_TRANSACTION):
+            self.post_message(self.ConnectionLost(found == Watch.LOST_TRANSACTION))
+        elif found == Watch.RELEASE:
+            self._release()
+
+    @work(group="release", exit_on_error=False)
+    async def _release(self) -> None:
+        """End a half-read result's own transaction; the rows shown stay."""
+        if await self.run.release_idle():
+            self.released(self.run.session.idle_release_s)
+
     def tick(self, running: bool, started: float) -> None:
-        """The status line, with the time a run or an export has taken so far."""
+        """The status line, with the time a run or an export has taken so far; between
+        runs, a look at the session."""
+        if not running and not self.run.lock.locked():
+            self._watch()
         line = self.query_one("#query-status", Static)
         taken = f"{time.monotonic() - started:.1f}s"
         if running and self.status.startswith("exporting"):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
+import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -13,31 +13,23 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Header, TextArea
-from textual.widgets.text_area import Selection
+from textual.widgets import Footer, Header
 
 from crestfall_tui.modals.cell import on_cell_action
 from crestfall_tui.modals.prompt import PromptModal
 from crestfall_tui.modals.run_as import ask_run_as
 from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.screens.query.plan import PlanModal
-from crestfall_tui.services.completion import Catalog, complete, load_catalog
 from crestfall_tui.services.explain import explain
-from crestfall_tui.services.export import export_result
 from crestfall_tui.services.query_history import HistoryEntry, QueryHistory
-from crestfall_tui.services.query_run import QueryRun, Watch
+from crestfall_tui.services.query_run import QueryRun
 from crestfall_tui.services.query_session import (
     QueryError,
     QuerySession,
 )
 from crestfall_tui.services.run_as import resolve_run_as
 from crestfall_tui.services.snippets import Snippets
-from crestfall_tui.services.sql_text import (
-    Statement,
-    confirmation_reason,
-    split_statements,
-    statement_at,
-)
+from crestfall_tui.services.sql_text import Statement, confirmation_reason
 from crestfall_tui.widgets.query_editor import QueryEditor
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.results_panel import ResultsPanel
@@ -109,8 +101,6 @@ class QueryScreen(CrestfallScreen):
         self.snippets = snippets
         self.session = session
         self.run = QueryRun(session)
-        self._catalog: Catalog | None = None
-        """Relations, columns and functions for completion; dropped after DDL."""
         self._started = 0.0
         self._lost = False
         """The connection was lost with a transaction open (shown until the next run)."""
@@ -120,24 +110,12 @@ class QueryScreen(CrestfallScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="query-body"):
-            yield QueryEditor(self.history, self.snippets, id="query-editor")
+            yield QueryEditor(self.history, self.snippets, self.run, id="query-editor")
             yield ResultsPanel(self.run, id="query-results")
         yield Footer()
 
-
     def commands(self) -> Iterable[SystemCommand]:
-        yield SystemCommand("Query: open a .sql file", "Load a file into the editor",
-                            self.action_open_file)
-        yield SystemCommand("Query: save the editor to a .sql file", "Write the editor out",
-                            self.action_save_file)
-        yield SystemCommand("Query: save as a snippet", "Name the editor's SQL for later",
-                            self.action_save_snippet)
-        yield SystemCommand("Query: insert a snippet", "Pick a saved snippet",
-                            self.action_snippets)
-        yield SystemCommand("Query: new buffer (alt+n)", "Another SQL buffer in a tab",
-                            self.action_new_buffer)
-        yield SystemCommand("Query: close this buffer (alt+w)", "Asks when it holds text",
-                            self.action_close_buffer)
+        yield from self.pane.commands()
 
     def unsaved_work(self) -> list[str]:
         if self.session.in_transaction:
@@ -149,13 +127,16 @@ class QueryScreen(CrestfallScreen):
         self.set_interval(0.1, self._tick)
         self.warm_up()
 
+    def on_screen_resume(self) -> None:
+        self._show_mode()  # run-as may have been set from another section
+
     @work(group="warm-up", exit_on_error=False)
     async def warm_up(self) -> None:
         """Connect while the user types, so the first run starts at once."""
         await self.session.warm_up()
 
     def database_changed(self) -> None:
-        self._catalog = None  # completion reads the new database's catalog
+        self.pane.forget_catalog()  # completion reads the new database's catalog
         self.run.forget()  # the session's connection, and its result, are closed
 
     async def on_unmount(self) -> None:
@@ -174,14 +155,10 @@ class QueryScreen(CrestfallScreen):
         return True
 
     def action_run_current(self) -> None:
-        editor = self.query_one(TextArea)
-        if editor.selected_text.strip():
-            self._run_guarded(split_statements(editor.selected_text))
-        elif (current := self._current_statement()) is not None:
-            self._run_guarded([current])
+        self._run_guarded(self.pane.statements())
 
     def action_run_all(self) -> None:
-        self._run_guarded(split_statements(self.query_one(TextArea).text))
+        self._run_guarded(self.pane.statements(everything=True))
 
     def action_run_as(self) -> None:
         ask_run_as(self, "Run as", self.session.run_as, self.change_run_as)
@@ -206,8 +183,7 @@ class QueryScreen(CrestfallScreen):
     async def end_transaction(self, how: str) -> None:
         """Commit or roll back; a connection lost meanwhile is said, never a traceback."""
         try:
-            async with self.run.lock:
-                await (self.session.commit() if how == "commit" else self.session.rollback())
+            await self.run.end_transaction(how)
             self.results.say(how.upper())
         finally:
             self._show_mode()
@@ -222,18 +198,6 @@ class QueryScreen(CrestfallScreen):
         if shown != self._keys_for:  # commit and roll back come and go with a transaction
             self._keys_for = shown
             self.refresh_bindings()
-
-    @on(SqlEditor.CompletionWanted)
-    def completion_wanted(self, event: SqlEditor.CompletionWanted) -> None:
-        self.find_completions(event)
-
-    @work(exclusive=True, group="complete", exit_on_error=False)
-    async def find_completions(self, wanted: SqlEditor.CompletionWanted) -> None:
-        """The candidates, from the database's catalog (read once, again after DDL)."""
-        if self._catalog is None:
-            async with self.run.lock:
-                self._catalog = await load_catalog(await self.session.connection())
-        wanted.editor.offer(complete(wanted.before, wanted.statement, self._catalog))
 
     def action_export(self) -> None:
         statement = self._current_statement()
@@ -250,26 +214,12 @@ class QueryScreen(CrestfallScreen):
 
     @work(exclusive=True, group="query", exit_on_error=False)
     async def export(self, statement: Statement, path: Path) -> None:
-        """Stream the result into the file, showing bytes (and rows) as they are written."""
         await self.run.close()
-        self.running = True
-        self._started = time.monotonic()
-
-        def progress(written: int, rows: int | None) -> None:
-            counted = f", {rows:,} rows" if rows is not None else ""
-            self.results.status = f"exporting to {path.name}: {written / 1e6:.1f} MB{counted}"
-
-        try:
-            report = await export_result(self.session, statement, path, progress)
-        except QueryError as error:
-            self._show_error(error)
-            return
-        finally:
-            self.running = False
-        self.results.status = (f"exported {report.rows:,} rows, "
-                               f"{report.bytes_written / 1e6:.1f} MB to "
-                               f"{path} in {time.monotonic() - self._started:.1f}s")
-        self.results.say(self.results.status)
+        async with self._busy():
+            try:
+                await self.results.export(statement, path)
+            except QueryError as error:
+                self._show_error(error)
 
     @work(group="ask", exclusive=True, exit_on_error=False)
     async def action_explain(self, analyze: bool) -> None:
@@ -293,11 +243,8 @@ class QueryScreen(CrestfallScreen):
         self.app.push_screen(PlanModal(root, analyzed=analyze))
 
     def _current_statement(self) -> Statement | None:
-        editor = self.query_one(TextArea)
-        if editor.selected_text.strip():
-            found = split_statements(editor.selected_text)
-            return found[0] if found else None
-        return statement_at(editor.text, self.query_one(SqlEditor).cursor_offset)
+        found = self.pane.statements()
+        return found[0] if found else None
 
     async def action_cancel(self) -> None:
         await self.session.cancel()
@@ -320,32 +267,40 @@ class QueryScreen(CrestfallScreen):
         """Run the statements in order; the last one's rows stay in the grid."""
         await self.run.close()
         self._lost = False
-        self.running = True
-        self._started = time.monotonic()
         try:
-            await self.results.reset()
-            for index, statement in enumerate(statements):
-                await self.run.start(statement)
-                if index == len(statements) - 1:
-                    await self.results.pull(FIRST_BATCHES)
-                else:
-                    # One connection runs one statement at a time: earlier results keep
-                    # their first rows, and the next statement starts.
-                    await self.results.pull(EARLIER_BATCHES)
-                    if self.run.reading:
-                        self.results.cut(index + 1)
-                    await self.run.close()
+            async with self._busy():
+                await self.results.reset()
+                for index, statement in enumerate(statements):
+                    await self.run.start(statement)
+                    if index == len(statements) - 1:
+                        await self.results.pull(FIRST_BATCHES)
+                    else:
+                        # One connection runs one statement at a time: earlier results
+                        # keep their first rows, and the next statement starts.
+                        await self.results.pull(EARLIER_BATCHES)
+                        if self.run.reading:
+                            self.results.cut(index + 1)
+                        await self.run.close()
         except QueryError as error:
             self._show_error(error)
             self.history.add(HistoryEntry.now(error.statement.text,
                                               time.monotonic() - self._started, None,
                                               error.message))
         finally:
-            self.running = False
             self._show_mode()
             for notice in self.session.notices:
                 self.results.say(notice)
             self.session.notices.clear()
+
+    @contextlib.asynccontextmanager
+    async def _busy(self) -> AsyncIterator[None]:
+        """A run or an export is under way (the status line counts its time)."""
+        self.running = True
+        self._started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.running = False
 
     @on(ResultGrid.CellAction)
     def cell_action(self, event: ResultGrid.CellAction) -> None:
@@ -355,44 +310,26 @@ class QueryScreen(CrestfallScreen):
     def statement_finished(self, message: ResultsPanel.StatementFinished) -> None:
         done = message.done
         if done.statement.kind in ("CREATE", "ALTER", "DROP"):
-            self._catalog = None  # completion reads the catalog again
+            self.pane.forget_catalog()  # completion reads the catalog again
         self.history.add(HistoryEntry.now(done.statement.text, done.elapsed_s, done.rowcount))
 
     def _show_error(self, error: QueryError) -> None:
         """Postgres's message in the log; the editor selects the word it points at."""
         self.results.error(error)
-        editor = self.query_one(TextArea)
-        position = error.buffer_position
-        if position is not None:
-            word = re.match(r"\w+|\S", editor.text[position:])
-            end = position + (len(word.group()) if word else 0)
-            editor.selection = Selection(_location(editor.text, position),
-                                         _location(editor.text, end))
+        if error.buffer_position is not None:
+            self.pane.point_at(error.buffer_position)
 
     def _tick(self) -> None:
-        if not self.running and not self.run.lock.locked():
-            self._watch_session()
         self.results.tick(self.running, self._started)
 
-
-    def _watch_session(self) -> None:
-        found = self.run.watch()
-        if found in (Watch.LOST, Watch.LOST_TRANSACTION):
-            self._lost = found == Watch.LOST_TRANSACTION
-            if self._lost:
-                self.show_error("Connection lost", "the connection to Postgres was lost: the "
-                                "server rolled back the open transaction; nothing of it was "
-                                "committed")
-            self._show_mode()
-        elif found == Watch.RELEASE:
-            self.release_result()
-
-    @work(exclusive=True, group="query", exit_on_error=False)
-    async def release_result(self) -> None:
-        """End a half-read result's own transaction; the rows shown stay."""
-        await self.run.close()
-        self.results.released(self.session.idle_release_s)
-
+    @on(ResultsPanel.ConnectionLost)
+    def _connection_lost(self, event: ResultsPanel.ConnectionLost) -> None:
+        self._lost = event.transaction
+        if self._lost:
+            self.show_error("Connection lost", "the connection to Postgres was lost: the "
+                            "server rolled back the open transaction; nothing of it was "
+                            "committed")
+        self._show_mode()
 
     # Buffers and the library: the editing pane's.
 
@@ -418,17 +355,3 @@ class QueryScreen(CrestfallScreen):
 
     def action_snippets(self) -> None:
         self.pane.insert_snippet()
-
-    def action_save_snippet(self) -> None:
-        self.pane.save_snippet()
-
-    def action_open_file(self) -> None:
-        self.pane.open_file()
-
-    def action_save_file(self) -> None:
-        self.pane.save_file()
-
-def _location(text: str, offset: int) -> tuple[int, int]:
-    """The (row, column) location of a character offset in the text."""
-    before = text[:offset]
-    return before.count("\n"), offset - (before.rfind("\n") + 1)
