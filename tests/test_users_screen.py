@@ -126,3 +126,80 @@ async def test_new_user_by_keys_and_read_only_offers_no_writes(stack: StackUnder
         await pilot.press("n")
         await pilot.pause(0.2)
         assert not isinstance(reader.screen, PromptModal)
+
+
+async def test_access_audit_sessions_and_metadata_by_keys(stack: StackUnderTest, db: Db) -> None:
+    """3: a role and a permission made and granted by keys; 4: a table tracked by keys, its
+    changes listed; 2: the sessions with their anomalies; 1: metadata edited as JSON, the
+    diff asked about, then written."""
+    from crestfall_tui.modals import PickerModal, TextEditorModal
+    from crestfall_tui.screens.users.audit_pane import AuditPane
+    from crestfall_tui.screens.users.sessions_pane import SessionsPane
+    from textual.widgets import TextArea
+
+    tag = uuid.uuid4().hex[:6]
+    table = f"keyed_{tag}"
+    db.execute(f"create table public.{table} (id int)")
+    users = Users(stack.runtime.postgres(read_only=False))
+    user = await users.create(f"meta{tag}@users.test", None)
+    app = CrestfallApp(stack.stack, stack.runtime)
+    try:
+        async with app.run_test(size=(160, 44)) as pilot:
+            listed = await open_users(pilot, app, f"meta{tag}")
+            listed.query_one(DataTable).focus()
+            await pilot.press("m")
+            await until(pilot, lambda: isinstance(app.screen, PickerModal))
+            await pilot.press(*"user", "enter")
+            await until(pilot, lambda: isinstance(app.screen, TextEditorModal))
+            app.screen.query_one(TextArea).text = '{"plan": "pro", "seats": 3}'
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            assert '+  "plan": "pro",' in app.screen.question  # type: ignore[attr-defined]
+            await pilot.press("y")
+            await until(pilot, lambda: db.execute(
+                "select raw_user_meta_data->>'plan' from auth.users where id = %s",
+                (user.id,)).fetchone() == ("pro",))
+
+            await pilot.press("3")
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, PromptModal))
+            await pilot.press(*f"keyrole{tag} made by keys", "enter")
+            await pilot.press("P")
+            await until(pilot, lambda: isinstance(app.screen, PromptModal))
+            await pilot.press(*f"key{tag}.write", "enter")
+            await until(pilot, lambda: db.execute(
+                "select count(*) from authz.permissions where name = %s",
+                (f"key{tag}.write",)).fetchone() == (1,))
+            await until(pilot, lambda: f"keyrole{tag}" in on_screen(app))
+            roles = app.screen.query_one("#access-roles", DataTable)
+            roles.move_cursor(row=roles.get_row_index(f"keyrole{tag}"))
+            await pilot.press("g")
+            await until(pilot, lambda: isinstance(app.screen, PickerModal))
+            await pilot.press(*f"key{tag}", "enter")
+            await until(pilot, lambda: db.execute(
+                "select count(*) from authz.role_permissions where role = %s",
+                (f"keyrole{tag}",)).fetchone() == (1,))
+
+            await pilot.press("4")
+            audit = app.screen.query_one(AuditPane)
+            await until(pilot, lambda: any(t.table == table for t in audit.tables))
+            tables = app.screen.query_one("#audit-tables", DataTable)
+            tables.move_cursor(row=[t.table for t in audit.tables].index(table))
+            tables.focus()
+            await pilot.press("t")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            await pilot.press("y")
+            await until(pilot, lambda: any(t.table == table and t.tracked
+                                           for t in audit.tables))
+            db.execute(f"insert into public.{table} values (1)")
+            await pilot.press("r")
+            await until(pilot, lambda: [c.op for c in audit.changes] == ["INSERT"])
+
+            await pilot.press("2")
+            sessions = app.screen.query_one(SessionsPane)
+            await until(pilot, lambda: "users with more than 5 sessions" in on_screen(app))
+            assert sessions.shown is not None
+    finally:
+        db.execute(f"drop table public.{table}")
+        db.execute("delete from authz.roles where name = %s", (f"keyrole{tag}",))
+        db.execute("delete from authz.permissions where name = %s", (f"key{tag}.write",))

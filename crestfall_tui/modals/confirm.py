@@ -33,7 +33,7 @@ class ConfirmModal(CrestfallModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="frame"):
-            yield Label(self.question)
+            yield Label(self.question, markup=False)
             with Horizontal():
                 yield Button(f"{self.yes} (y)", variant="warning", id="yes")
                 yield Button("Cancel (n)", id="no")

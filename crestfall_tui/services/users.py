@@ -263,6 +263,16 @@ class Users:
         before: all, or those whose id is `search` or whose email or phone starts with it
         (contains it, with `contains`: that reads every row), narrowed by `filters` (names
         of FILTERS, or `provider:NAME`). Every page is read by index (keyset paging)."""
+        statement, params = self.page_query(search, filters=filters, sort=sort,
+                                            contains=contains, limit=limit, after=after)
+        async with self._connection() as conn:
+            rows = await (await conn.execute(statement, params)).fetchall()
+        return [AuthUser.from_row(row) for row in rows]
+
+    def page_query(self, search: str = "", *, filters: tuple[str, ...] = (),
+                   sort: str = "created", contains: bool = False, limit: int = PAGE,
+                   after: AuthUser | None = None) -> tuple[Any, list[Any]]:
+        """The statement `page` runs, and its parameters (to EXPLAIN it, say)."""
         if sort not in SORTS:
             raise UserError(f"no sort {sort!r}: one of {', '.join(SORTS)}")
         key, kind, direction = SORTS[sort]
@@ -278,9 +288,7 @@ class Users:
                             "order by {}{}, u.id{} limit %s").format(
             _user_columns(), sql.SQL(key), sql.SQL(" and ").join(map(sql.SQL, conditions)),
             sql.SQL(key), sql.SQL(order), sql.SQL(order))
-        async with self._connection() as conn:
-            rows = await (await conn.execute(statement, [*params, limit])).fetchall()
-        return [AuthUser.from_row(row) for row in rows]
+        return statement, [*params, limit]
 
     async def count(self, search: str = "", *, filters: tuple[str, ...] = (),
                     contains: bool = False, exact: bool = False) -> UserCount:
