@@ -201,6 +201,26 @@ def test_the_headless_twin(stack: StackUnderTest, db: Db) -> None:
     bad = stack.cli("users", "ban", email, "--for", "forever")
     assert bad.returncode == 1 and "not a duration" in bad.stderr
     assert stack.cli("users", "delete", email).returncode == 2
+    metadata = subprocess.run(
+        [str(BINARY), "users", "metadata", email, "--app", "--stack", "local", "--config",
+         str(stack.config_path)], input='{"providers": ["email"], "tier": "gold"}',
+        capture_output=True, text=True, timeout=60, check=False)
+    assert metadata.returncode == 0 and '+  "tier": "gold"' in metadata.stdout
+    not_json = subprocess.run(
+        [str(BINARY), "users", "metadata", email, "--stack", "local", "--config",
+         str(stack.config_path)], input="{oops", capture_output=True, text=True, timeout=60,
+        check=False)
+    assert not_json.returncode == 1 and "not JSON" in not_json.stderr
+    by_email = json.loads(stack.cli("users", "list", "--search", email, "--sort", "email",
+                                    "--json").stdout)
+    assert [u["email"] for u in by_email] == [email]
+    counted = json.loads(stack.cli("users", "list", "--search", email, "--count", "exact",
+                                   "--json").stdout)
+    assert counted == {"users": 1, "exact": True}
+    assert stack.cli("users", "list", "--count", "estimate").stdout.startswith("~")
+    anomalies = json.loads(stack.cli("users", "anomalies", "--sessions", "0", "--json").stdout)
+    assert "users_with_many_sessions" in anomalies
+    assert stack.cli("users", "anomalies", "--stale", "soon").returncode == 1
     assert stack.cli("users", "delete", email, "--yes").returncode == 0
 
 
