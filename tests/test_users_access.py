@@ -48,6 +48,7 @@ async def test_every_sort_pages_by_key_without_gap_or_repeat(
         after = page[-1]
     assert sorted(u.id for u in seen) == sorted(ids)
     assert len({u.id for u in seen}) == len(seen)
+    assert await users.page(tag, sort=sort, limit=5, last=True, contains=True) == seen[-5:]
     if sort == "email":
         assert [u.email for u in seen] == sorted(u.email for u in seen)
     if sort == "last_sign_in":  # latest first, those who never signed in last
@@ -190,6 +191,7 @@ async def test_searches_and_pages_read_indexes_on_100k_users(
             first = await users.page(sort=sort)
             plans.append(await _plan(stack, users, sort=sort))
             plans.append(await _plan(stack, users, sort=sort, after=first[-1]))
+            plans.append(await _plan(stack, users, sort=sort, last=True))
         plans.append(await _plan(stack, users, search=f"bulk{tag}-123"))
         plans.append(await _plan(stack, users, search=f"77{tag}99"))
         for plan in plans:

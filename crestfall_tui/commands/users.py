@@ -116,6 +116,13 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
 
 
 async def _carry_out(users: Users, args: argparse.Namespace, runtime: Any) -> Any:
+    try:
+        return await _verb(users, args, runtime)
+    finally:
+        await users.close()
+
+
+async def _verb(users: Users, args: argparse.Namespace, runtime: Any) -> Any:
     verb = args.verb
     if verb == "list" and args.count:
         counted = await users.count(args.search, filters=tuple(args.filter),

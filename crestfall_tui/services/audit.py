@@ -11,7 +11,7 @@ from typing import Any
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.services.calls import connection
+from crestfall_tui.services.calls import Calls
 
 PAGE = 100
 TRIGGER = "crestfall_audit"
@@ -58,10 +58,15 @@ class Audit:
 
     def __init__(self, postgres: PostgresClient) -> None:
         self.postgres = postgres
+        self.calls = Calls(postgres, AuditError)
+
+    async def close(self) -> None:
+        """Close the connection kept between calls."""
+        await self.calls.close()
 
     async def tables(self) -> list[TrackedTable]:
         """Every table outside the system's and the audit's own schemas, tracked or not."""
-        async with connection(self.postgres, AuditError) as conn:
+        async with self.calls.connection() as conn:
             rows = await (await conn.execute(
                 "select c.oid::regclass::text, t.oid is not null, "
                 "coalesce(t.tgenabled <> 'D', false) "
@@ -97,7 +102,7 @@ class Audit:
             params.append(before)
         from psycopg import sql
 
-        async with connection(self.postgres, AuditError) as conn:
+        async with self.calls.connection() as conn:
             # The conditions are this function's own fragments; every value a parameter.
             rows = await (await conn.execute(sql.SQL(
                 "select id, table_schema || '.' || table_name, op, old_record::text, "
@@ -112,7 +117,7 @@ class Audit:
     async def _call(self, statement: str, table: str) -> None:
         import psycopg
 
-        async with connection(self.postgres, AuditError) as conn:
+        async with self.calls.connection() as conn:
             try:
                 await conn.execute(statement, (table,))
             except psycopg.errors.UndefinedTable:

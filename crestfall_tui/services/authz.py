@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.services.calls import connection
+from crestfall_tui.services.calls import Calls
 from crestfall_tui.services.run_as import RunAs, role_scope
 
 _NAME = re.compile(r"^[\w.:-]{1,100}$")
@@ -76,6 +76,7 @@ class Authorization:
 
     def __init__(self, postgres: PostgresClient) -> None:
         self.postgres = postgres
+        self.calls = Calls(postgres, AuthzError)
 
     async def roles(self) -> list[Role]:
         async with self._connection() as conn:
@@ -194,7 +195,11 @@ class Authorization:
                 raise AuthzError(missing)
 
     def _connection(self) -> Any:
-        return connection(self.postgres, AuthzError)
+        return self.calls.connection()
+
+    async def close(self) -> None:
+        """Close the connection kept between calls."""
+        await self.calls.close()
 
 
 def _checked(name: str) -> str:

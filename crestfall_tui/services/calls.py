@@ -1,5 +1,5 @@
-"""A connection for one call of a section's service, with what Postgres refuses as one
-line. No Textual here."""
+"""The connections of a section's service: one kept open between calls, what Postgres
+refuses as one line. No Textual here."""
 
 from __future__ import annotations
 
@@ -7,21 +7,52 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from crestfall_tui.clients.postgres import PostgresClient
+from crestfall_tui.clients.postgres import PostgresClient, server_closed
 from crestfall_tui.errors import CrestfallError
 
 
-@asynccontextmanager
-async def connection(postgres: PostgresClient,
-                     error: Callable[[str], CrestfallError]) -> AsyncIterator[Any]:
-    """A fresh connection, closed after the call. A failure Postgres reports (a read-only
-    login's write refused, a constraint, a missing schema) becomes `error(its message)`;
-    the cases a caller words itself are caught inside, before this."""
-    import psycopg
+class Calls:
+    """A service's connections. The one used last is kept open for the next call (a section
+    reads often: a page, then the detail of the row under the cursor), and replaced when the
+    server has closed it meanwhile; calls that overlap each get one of their own.
 
-    try:
-        async with await postgres.open() as conn:
+    Written here rather than with psycopg_pool: its pool connects in the background and
+    reports a refused connection only as a PoolTimeout once its timeout is over, where a
+    section must say at once, and why (the stack is down, the password is wrong)."""
+
+    def __init__(self, postgres: PostgresClient,
+                 error: Callable[[str], CrestfallError]) -> None:
+        self.postgres = postgres
+        self.error = error
+        self._idle: Any = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """A connection for one call. A failure Postgres reports (a read-only login's write
+        refused, a constraint, a missing schema) becomes `error(its message)`; the cases a
+        caller words itself are caught inside, before this."""
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        conn, self._idle = self._idle, None
+        if conn is not None and (conn.closed or server_closed(conn)):
+            await conn.close()
+            conn = None
+        if conn is None:
+            conn = await self.postgres.open()
+        try:
             yield conn
-    except psycopg.Error as failure:
-        primary = getattr(failure.diag, "message_primary", None)
-        raise error(primary or str(failure).strip().splitlines()[0]) from None
+        except psycopg.Error as failure:
+            primary = getattr(failure.diag, "message_primary", None)
+            raise self.error(primary or str(failure).strip().splitlines()[0]) from None
+        finally:
+            if self._idle is None and not conn.closed and \
+                    conn.info.transaction_status == TransactionStatus.IDLE:
+                self._idle = conn
+            else:
+                await conn.close()
+
+    async def close(self) -> None:
+        conn, self._idle = self._idle, None
+        if conn is not None:
+            await conn.close()

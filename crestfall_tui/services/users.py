@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.services.calls import connection
+from crestfall_tui.services.calls import Calls
 
 PAGE = 50
 ZERO_INSTANCE = "00000000-0000-0000-0000-000000000000"
@@ -255,27 +255,34 @@ class Users:
 
     def __init__(self, postgres: PostgresClient) -> None:
         self.postgres = postgres
+        self.calls = Calls(postgres, UserError)
 
     async def page(self, search: str = "", *, filters: tuple[str, ...] = (),
                    sort: str = "created", contains: bool = False, limit: int = PAGE,
-                   after: AuthUser | None = None) -> list[AuthUser]:
+                   after: AuthUser | None = None, last: bool = False) -> list[AuthUser]:
         """A page of users in `sort` order (SORTS), after the user `after` of the page
-        before: all, or those whose id is `search` or whose email or phone starts with it
-        (contains it, with `contains`: that reads every row), narrowed by `filters` (names
-        of FILTERS, or `provider:NAME`). Every page is read by index (keyset paging)."""
+        before (or, `last`, the last page): all, or those whose id is `search` or whose
+        email or phone starts with it (contains it, with `contains`: that reads every
+        row), narrowed by `filters` (names of FILTERS, or `provider:NAME`). Every page is
+        read by index (keyset paging), the last one too (the index read backwards)."""
         statement, params = self.page_query(search, filters=filters, sort=sort,
-                                            contains=contains, limit=limit, after=after)
+                                            contains=contains, limit=limit, after=after,
+                                            last=last)
         async with self._connection() as conn:
             rows = await (await conn.execute(statement, params)).fetchall()
-        return [AuthUser.from_row(row) for row in rows]
+        users = [AuthUser.from_row(row) for row in rows]
+        return users[::-1] if last else users
 
     def page_query(self, search: str = "", *, filters: tuple[str, ...] = (),
                    sort: str = "created", contains: bool = False, limit: int = PAGE,
-                   after: AuthUser | None = None) -> tuple[Any, list[Any]]:
+                   after: AuthUser | None = None,
+                   last: bool = False) -> tuple[Any, list[Any]]:
         """The statement `page` runs, and its parameters (to EXPLAIN it, say)."""
         if sort not in SORTS:
             raise UserError(f"no sort {sort!r}: one of {', '.join(SORTS)}")
         key, kind, direction = SORTS[sort]
+        if last:  # the same order read from its end
+            direction = "<" if direction == ">" else ">"
         conditions, params = self._conditions(search, filters, contains)
         if after is not None:
             conditions.append(f"({key}, u.id) {direction} (%s::{kind}, %s::uuid)")
@@ -600,7 +607,11 @@ class Users:
                          [(str(i), str(u), str(e), cast(datetime, at)) for i, u, e, at in old])
 
     def _connection(self) -> Any:
-        return connection(self.postgres, UserError)
+        return self.calls.connection()
+
+    async def close(self) -> None:
+        """Close the connection kept between calls."""
+        await self.calls.close()
 
     async def _find(self, conn: Any, who: str) -> AuthUser:
         from psycopg import sql

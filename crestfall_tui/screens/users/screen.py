@@ -65,6 +65,10 @@ class UsersScreen(CrestfallScreen):
     def on_mount(self) -> None:
         self.query_one("#users-table", DataTable).focus()
 
+    async def on_unmount(self) -> None:
+        for service in (self.users, self.authz, self.audit):
+            await service.close()
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 

@@ -52,6 +52,9 @@ class UserList(Pane):
         Binding("asterisk", "contains", "Anywhere", show=False,
                 tooltip="Search anywhere in the email or phone (reads every row), or back to "
                 "the start", id="users.contains"),
+        Binding("G", "last_page", "Last page", show=False,
+                tooltip="The last users in this order (read from the index's end)",
+                id="users.last_page"),
         Binding("number_sign", "count", "Count", show=False,
                 tooltip="Count the users listed exactly (the count shown is an estimate)",
                 id="users.count"),
@@ -137,6 +140,21 @@ class UserList(Pane):
         return [] if self.selected is None else [self.selected]
 
     # --- reading --------------------------------------------------------------------------
+
+    @work(group="load", exclusive=True, exit_on_error=False)
+    async def action_last_page(self) -> None:
+        found = await self.users.page(self.search, filters=self.filters, sort=self.sort,
+                                      contains=self.contains, last=True)
+        table = self.query_one(DataTable)
+        table.clear()
+        self.shown = found
+        self._more = False
+        for user in found:
+            table.add_row(*self._cells(user), key=user.id)
+        table.move_cursor(row=len(found) - 1)
+        self._say_state()
+        self.notify("the last users in this order; o, f or a search starts again from the "
+                    "first", title="Users", timeout=4)
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self, more: bool = False) -> None:
