@@ -12,6 +12,9 @@ tables:  the Tables screen on 10,000,000 rows: open, last page, PageDown p50/p95
          against 10,000 rows, and the same pages by a bare psycopg query (bench/tables.py).
 scripts: a 50 MB script of 560,000 inserts by `crestfall-tui query -f` against `psql -f`:
          time and peak RSS (bench/scripts.py).
+users:   the Users section's reads on 1,000,000 users and 2,000,000 sessions (first and
+         last page, an email-prefix search, a detail panel) against the bare SQL reading the
+         same rows, in process (bench/users.py).
 query:   `select * from big` (1,000,000 rows): from pressing run to the first rows on screen,
          and peak RSS, for crestfall-tui, harlequin and pgcli in tmux; and a bare psycopg
          server-side cursor's first batch.
@@ -357,7 +360,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=("startup", "cold", "docker", "query", "tables",
-                                           "scripts", "export"))
+                                           "scripts", "export", "users"))
     parser.add_argument("--statements", type=int, default=560_000,
                         help="inserts in the scripts benchmark's file (560,000: about 50 MB)")
     args = parser.parse_args()
@@ -385,6 +388,10 @@ def main() -> None:
         from bench.export import bench_export
 
         bench_export(args.runs, TIMER, BINARY, make_stack)
+    if args.only in (None, "users"):
+        from bench.users import bench_users
+
+        bench_users(args.runs, make_stack)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,11 @@ from textual.widgets import HelpPanel
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import ConfigError, CrestfallError
 from crestfall_tui.modals import ConfirmModal, PickerModal, TextModal
-from crestfall_tui.screens import CrestfallScreen
+from crestfall_tui.screens import CrestfallScreen, TablesScreen
+from crestfall_tui.screens.base import ShowRows
 from crestfall_tui.sections import SECTIONS, Section, Studio
 from crestfall_tui.services.action_log import action_text
+from crestfall_tui.services.table_view import Filter
 from crestfall_tui.services.units import size_text
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
@@ -105,6 +107,14 @@ class CrestfallApp(App[None]):
     def unsaved_work(self) -> list[str]:
         """What quitting (or leaving the database) would lose, as every section says it."""
         return [line for screen in self.open_sections() for line in screen.unsaved_work()]
+
+    async def on_show_rows(self, message: ShowRows) -> None:
+        """A section asked for rows in Tables (the rows that point at a user, say)."""
+        await self.switch_mode("tables")
+        screen = self.screen
+        if isinstance(screen, TablesScreen):
+            screen.open(message.schema, message.name,
+                        (Filter(message.column, "=", message.value),))
 
     @work(group="log", thread=True, exit_on_error=False)
     def action_action_log(self) -> None:

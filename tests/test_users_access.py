@@ -286,3 +286,30 @@ async def test_the_row_audit_tracks_pages_and_untracks(stack: StackUnderTest, db
             await audit.track("public.no_such_table_here")
     finally:
         db.execute(f"drop table public.{table}")
+
+
+async def test_a_phone_user_is_written_as_gotrue_writes_one(stack: StackUnderTest,
+                                                           db: Db) -> None:
+    """A phone kept as digits without its +, a `phone` identity and provider, confirmed on
+    request; found by the phone however it is written; MFA factors in the detail."""
+    users = Users(stack.runtime.postgres(read_only=False))
+    digits = "1555" + str(uuid.uuid4().int)[:7]
+    user = await users.create(None, "pw", phone=f"+{digits[:1]} {digits[1:4]}-{digits[4:]}",
+                              confirmed=True)
+    assert user.phone == digits and user.email is None and user.providers == ("phone",)
+    row = db.execute("select phone_confirmed_at is not null, email_confirmed_at, "
+                     "(select provider || ':' || (identity_data->>'phone') from "
+                     "auth.identities where user_id = u.id) from auth.users u where id = %s",
+                     (user.id,)).fetchone()
+    assert row == (True, None, f"phone:{digits}")
+    assert (await users.find(f"+{digits}")).id == user.id
+    with pytest.raises(UserError, match="exists already"):
+        await users.create(None, None, phone=digits)
+    with pytest.raises(UserError, match="not a phone number"):
+        await users.create(None, None, phone="call me")
+    db.execute("insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, "
+               "status, created_at, updated_at) values (gen_random_uuid(), %s, 'phone app', "
+               "'totp', 'verified', now(), now())", (user.id,))
+    [(kind, status, label, _at)] = (await users.detail(user.id)).factors
+    assert (kind, status, label) == ("totp", "verified", "phone app")
+    await users.close()

@@ -203,3 +203,32 @@ async def test_access_audit_sessions_and_metadata_by_keys(stack: StackUnderTest,
         db.execute(f"drop table public.{table}")
         db.execute("delete from authz.roles where name = %s", (f"keyrole{tag}",))
         db.execute("delete from authz.permissions where name = %s", (f"key{tag}.write",))
+
+
+async def test_jump_from_a_user_to_the_rows_that_point_at_them(stack: StackUnderTest,
+                                                               db: Db) -> None:
+    """J lists the tables with rows pointing at the user; choosing one opens it in Tables,
+    filtered to this user's rows."""
+    from crestfall_tui.modals import PickerModal
+    from crestfall_tui.screens import TablesScreen
+
+    tag = uuid.uuid4().hex[:6]
+    users = Users(stack.runtime.postgres(read_only=False))
+    user = await users.create(f"jump{tag}@users.test", None)
+    await users.close()
+    db.execute("insert into auth.sessions (id, user_id, created_at, updated_at) values "
+               "(gen_random_uuid(), %s, now(), now())", (user.id,))
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(160, 44)) as pilot:
+        listed = await open_users(pilot, app, f"jump{tag}")
+        listed.query_one(DataTable).focus()
+        await pilot.press("J")
+        await until(pilot, lambda: isinstance(app.screen, PickerModal))
+        await pilot.press(*"sessions", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TablesScreen)
+                    and app.screen.view is not None
+                    and app.screen.view.table.name == "sessions")
+        screen = app.screen
+        assert isinstance(screen, TablesScreen) and screen.view is not None
+        assert [(f.column, f.value) for f in screen.view.filters] == [("user_id", user.id)]
+        await until(pilot, lambda: screen.grid.row_count == 1)

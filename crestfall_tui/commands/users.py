@@ -45,9 +45,12 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                          help="print how many users match instead: the planner's estimate "
                               "(instant) or counted")
     listing.add_argument("--limit", type=int, default=50)
-    create = verb("create", "a user with an email (and a password read from stdin)",
+    create = verb("create", "a user with an email or a phone (and a password read from "
+                            "stdin)",
                   who=False)
-    create.add_argument("--email", required=True)
+    address = create.add_mutually_exclusive_group(required=True)
+    address.add_argument("--email")
+    address.add_argument("--phone", help="a phone user (as +15551234567)")
     create.add_argument("--password-stdin", action="store_true",
                         help="read the password from standard input (never an argument)")
     create.add_argument("--confirmed", action="store_true", help="the email is confirmed")
@@ -139,8 +142,8 @@ async def _verb(users: Users, args: argparse.Namespace, runtime: Any) -> Any:
                                       stale=parse_duration(args.stale))).to_json()
     if verb == "create":
         password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-        return (await users.create(args.email, password or None,
-                                   confirmed=args.confirmed)).to_json()
+        return (await users.create(args.email, password or None, confirmed=args.confirmed,
+                                   phone=args.phone)).to_json()
     if verb == "password":
         return (await users.set_password(args.user, sys.stdin.readline().rstrip("\n"))).to_json()
     if verb == "confirm":

@@ -6,11 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from textual.app import SystemCommand
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.widgets.pane import said
+
+
+class ShowRows(Message):
+    """Open the Tables section on `schema.name`, its rows where `column` = `value` (posted by
+    a section; the app switches)."""
+
+    def __init__(self, schema: str, name: str, column: str, value: str) -> None:
+        super().__init__()
+        self.schema = schema
+        self.name = name
+        self.column = column
+        self.value = value
 
 
 class CrestfallScreen(Screen[None]):

@@ -165,6 +165,9 @@ class Reference:
     rows: int
     on_delete: str
     """cascade, set null, set default, restrict or no action."""
+    schema: str = ""
+    name: str = ""
+    """The table's schema and name, apart."""
 
     @property
     def blocks(self) -> bool:
@@ -185,6 +188,8 @@ class UserDetail:
     identities: list[tuple[str, str, datetime | None]]
     """(provider, provider_id, last sign-in)"""
     sessions: list[AuthSession]
+    factors: list[tuple[str, str, str, datetime]]
+    """MFA factors, where the database has GoTrue's table: (type, status, name, created)."""
     audit: list[tuple[datetime, str]]
     """The user's latest audit log entries: (when, action)."""
     references: list[Reference]
@@ -354,41 +359,54 @@ class Users:
         async with self._connection() as conn:
             return await self._find(conn, who)
 
-    async def create(self, email: str, password: str | None, *,
-                     confirmed: bool = False) -> AuthUser:
-        """A user with an email (and password), as GoTrue's sign-up writes one."""
-        email = email.strip().lower()
-        if "@" not in email:
+    async def create(self, email: str | None, password: str | None, *,
+                     confirmed: bool = False, phone: str | None = None) -> AuthUser:
+        """A user with an email or a phone (and a password), as GoTrue's sign-up writes one:
+        an `email` or `phone` identity, the provider in the app metadata, a phone kept as
+        digits without its `+`."""
+        email = email.strip().lower() if email else None
+        phone = re.sub(r"[\s()+-]", "", phone) if phone else None
+        if email is None and phone is None:
+            raise UserError("a user needs an email or a phone")
+        if email is not None and "@" not in email:
             raise UserError(f"{email!r} is not an email address")
+        if phone is not None and not phone.isdigit():
+            raise UserError(f"{phone!r} is not a phone number (digits, as +15551234567)")
         import psycopg
 
         user_id = str(uuid.uuid4())
-        identity = {"sub": user_id, "email": email, "email_verified": confirmed,
-                    "phone_verified": False}
+        provider = "email" if email else "phone"
+        identity = {"sub": user_id, "email_verified": bool(email and confirmed),
+                    "phone_verified": bool(phone and confirmed)}
+        identity |= {"email": email} if email else {"phone": phone}
+        app_metadata = {"provider": provider, "providers": [provider]}
         async with self._connection() as conn:
             try:
                 async with conn.transaction():
                     await conn.execute(
-                        "insert into auth.users (instance_id, id, aud, role, email, "
-                        "encrypted_password, email_confirmed_at, raw_app_meta_data, "
-                        "raw_user_meta_data, created_at, updated_at, confirmation_token, "
-                        "recovery_token, email_change_token_new, email_change, "
-                        "email_change_token_current, phone_change, phone_change_token, "
-                        "reauthentication_token, is_sso_user, is_anonymous) values "
-                        "(%s, %s, 'authenticated', 'authenticated', %s, "
+                        "insert into auth.users (instance_id, id, aud, role, email, phone, "
+                        "encrypted_password, email_confirmed_at, phone_confirmed_at, "
+                        "raw_app_meta_data, raw_user_meta_data, created_at, updated_at, "
+                        "confirmation_token, recovery_token, email_change_token_new, "
+                        "email_change, email_change_token_current, phone_change, "
+                        "phone_change_token, reauthentication_token, is_sso_user, "
+                        "is_anonymous) values "
+                        "(%s, %s, 'authenticated', 'authenticated', %s, %s, "
                         "case when %s::text is null then '' else "
                         "crypt(%s::text, gen_salt('bf', 10)) end, "
-                        "case when %s then now() end, "
-                        "'{\"provider\": \"email\", \"providers\": [\"email\"]}', '{}', now(), "
-                        "now(), '', '', '', '', '', '', '', '', false, false)",
-                        (ZERO_INSTANCE, user_id, email, password, password, confirmed))
+                        "case when %s and %s::text is not null then now() end, "
+                        "case when %s and %s::text is not null then now() end, "
+                        "%s, '{}', now(), now(), '', '', '', '', '', '', '', '', false, false)",
+                        (ZERO_INSTANCE, user_id, email, phone, password, password, confirmed,
+                         email, confirmed, phone, json.dumps(app_metadata)))
                     await conn.execute(
                         "insert into auth.identities (provider_id, user_id, identity_data, "
                         "provider, last_sign_in_at, created_at, updated_at) values "
-                        "(%s, %s, %s, 'email', now(), now(), now())",
-                        (user_id, user_id, json.dumps(identity)))
+                        "(%s, %s, %s, %s, now(), now(), now())",
+                        (user_id, user_id, json.dumps(identity), provider))
             except psycopg.errors.UniqueViolation:
-                raise UserError(f"a user with the email {email} exists already") from None
+                raise UserError(f"a user with the {provider} {email or phone} exists "
+                                "already") from None
             return await self._find(conn, user_id)
 
     async def set_password(self, who: str, password: str) -> AuthUser:
@@ -510,6 +528,11 @@ class Users:
             identities = await (await conn.execute(
                 "select provider, provider_id, last_sign_in_at from auth.identities "
                 "where user_id = %s::uuid order by created_at", (user.id,))).fetchall()
+            factors = await (await conn.execute(
+                "select factor_type::text, status::text, coalesce(friendly_name, ''), "
+                "created_at from auth.mfa_factors where user_id = %s::uuid "
+                "order by created_at", (user.id,))).fetchall() \
+                if await self._has_table(conn, "auth.mfa_factors") else []
             audit = await (await conn.execute(
                 "select created_at, coalesce(payload->>'action', '') from "
                 "auth.audit_log_entries where payload->'traits'->>'user_id' = %s "
@@ -520,6 +543,8 @@ class Users:
                           [(str(p), str(i), cast(datetime | None, at))
                            for p, i, at in identities],
                           await self.sessions(user.id),
+                          [(str(kind), str(status), str(label), cast(datetime, at))
+                           for kind, status, label, at in factors],
                           [(cast(datetime, at), str(action)) for at, action in audit],
                           await self.references(user.id))
 
@@ -555,7 +580,8 @@ class Users:
                     [user.id] * len(names))).fetchone()
                 found.append(Reference(str(table), ", ".join(names),
                                        int(cast(int, counted[0])) if counted else 0,
-                                       actions.get(str(action), str(action))))
+                                       actions.get(str(action), str(action)),
+                                       str(schema), str(name)))
         return found
 
     async def set_metadata(self, who: str, which: str, text: str) -> MetadataChange:
@@ -613,11 +639,23 @@ class Users:
         """Close the connection kept between calls."""
         await self.calls.close()
 
+    @staticmethod
+    async def _has_table(conn: Any, name: str) -> bool:
+        row = await (await conn.execute("select to_regclass(%s) is not null",
+                                        (name,))).fetchone()
+        return bool(row and row[0])
+
     async def _find(self, conn: Any, who: str) -> AuthUser:
         from psycopg import sql
 
         who = who.strip()
-        where = "u.id = %s::uuid" if _is_uuid(who) else "lower(u.email) = lower(%s)"
+        if _is_uuid(who):
+            where = "u.id = %s::uuid"
+        elif "@" in who:
+            where = "lower(u.email) = lower(%s)"
+        else:  # a phone, written with or without its +, spaces or dashes
+            where = "u.phone = %s"
+            who = re.sub(r"[\s()+-]", "", who)
         row = await (await conn.execute(
             sql.SQL("select {} from auth.users u where {}").format(_user_columns(),
                                                                    sql.SQL(where)),

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Input, Static
 
 from crestfall_tui.modals import PickerModal, PromptModal, TextEditorModal, TextModal
+from crestfall_tui.screens.base import ShowRows
 from crestfall_tui.screens.users.shown import name, when
 from crestfall_tui.services.auth_tokens import check_token, describe, mint_token
 from crestfall_tui.services.run_as import RunAs
@@ -58,7 +59,8 @@ class UserList(Pane):
         Binding("number_sign", "count", "Count", show=False,
                 tooltip="Count the users listed exactly (the count shown is an estimate)",
                 id="users.count"),
-        Binding("n", "new_user", "New", tooltip="A user with an email (and a password)",
+        Binding("n", "new_user", "New", tooltip="A user with an email or a phone (and a "
+                "password)",
                 id="users.new"),
         Binding("space", "mark", "Mark", show=False, tooltip="Mark the user for a bulk ban "
                 "or delete (b, D)", id="users.mark"),
@@ -85,6 +87,8 @@ class UserList(Pane):
         Binding("V", "verify_token", "Verify token", show=False,
                 tooltip="Decode a pasted token and check it against the stack",
                 id="users.verify_token"),
+        Binding("J", "jump", "Jump to rows", show=False, tooltip="Open, in Tables, the rows "
+                "of another table that point at the user", id="users.jump"),
         Binding("a", "run_as", "Run as", tooltip="Open Query as this user (row-level "
                 "security applies)", id="users.run_as"),
     ]
@@ -268,18 +272,21 @@ class UserList(Pane):
 
     @work(group="ask", exclusive=True, exit_on_error=False)
     async def action_new_user(self) -> None:
-        email = await self.app.push_screen_wait(PromptModal("New user's email:"))
-        if not email:
+        address = await self.app.push_screen_wait(PromptModal(
+            "New user's email, or phone (as +15551234567):"))
+        if not address:
             return
+        email, phone = (address, None) if "@" in address else (None, address)
         password = await self.app.push_screen_wait(PromptModal(
             "Password (empty: none, the user signs in by a link or OTP):", empty_allowed=True,
             password=True))
         if password is None:
             return
-        confirmed = await self.confirm(f"Mark {email} as confirmed?", "Confirmed")
-        user = await self.users.create(email, password or None, confirmed=confirmed)
-        self.notify(f"created {user.email}", title="Users")
-        self.search = user.email or ""
+        confirmed = await self.confirm(f"Mark {address} as confirmed?", "Confirmed")
+        user = await self.users.create(email, password or None, confirmed=confirmed,
+                                       phone=phone)
+        self.notify(f"created {name(user)}", title="Users")
+        self.search = user.email or user.phone or ""
         self.query_one("#users-search", Input).value = self.search
         self.load()
 
@@ -442,6 +449,25 @@ class UserList(Pane):
             self.app.push_screen(TextModal("Token", describe(check_token(token,
                                                                          self.jwt_secret))))
 
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_jump(self) -> None:
+        user = self.selected
+        if user is None:
+            return
+        found = [r for r in await self.users.references(user.id) if r.rows and r.name
+                 and "," not in r.columns]
+        if not found:
+            self.notify(f"no rows point at {name(user)}", title="Users")
+            return
+        chosen = await self.app.push_screen_wait(PickerModal(
+            f"Rows that point at {name(user)}", lambda search: [
+                (f"{r.table} ({r.columns}): {r.rows} row(s)", str(index))
+                for index, r in enumerate(found) if search in r.table]))
+        if chosen is not None:
+            reference = found[int(chosen)]
+            self.post_message(ShowRows(reference.schema, reference.name, reference.columns,
+                                       user.id))
+
     def action_run_as(self) -> None:
         user = self.selected
         if user is not None:
@@ -493,6 +519,9 @@ def _detail_view(detail: UserDetail) -> Table:
     view.add_row("sessions", "\n".join(
         f"{s.id[:8]} created {when(s.created_at)}, refreshed {when(s.refreshed_at)}, "
         f"{s.refresh_tokens} refresh token(s)" for s in detail.sessions) or "none")
+    view.add_row("MFA factors", "\n".join(f"{kind} {label} ({status}), since {when(at)}"
+                                          for kind, status, label, at in detail.factors)
+                 or "none")
     view.add_row("referenced by", "\n".join(
         f"{r.table} ({r.columns}): {r.rows} row(s), on delete {r.on_delete}"
         for r in detail.references if r.rows) or "nothing")
