@@ -121,10 +121,8 @@ async def measure(url: str, postgres: Any, runs: int) -> None:
                             ("last sign-in", {"sort": "last_sign_in"}),
                             ("email order", {"sort": "email"})):
             statement, params = users.page_query(**page)  # type: ignore[arg-type]
-            from psycopg import sql
-
             plan = "\n".join(str(row[0]) for row in await (await bare.execute(
-                sql.SQL("explain ") + statement, params)).fetchall())
+                b"explain " + statement, params)).fetchall())
             scans = "SEQUENTIAL SCAN" if "Seq Scan on users" in plan else "index"
             print(f"users    plan of {label}: {scans}", flush=True)
     finally:
