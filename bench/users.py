@@ -41,8 +41,9 @@ BARE = {
     "first page": f"select {COLUMNS} from auth.users u order by u.created_at, u.id limit 50",
     "last page": f"select {COLUMNS} from auth.users u order by u.created_at desc, u.id desc "
                  "limit 50",
-    "email prefix": f"select {COLUMNS} from auth.users u where (coalesce(lower(u.email), '') "
-                    "collate \"C\") like 'user00123%%' order by u.created_at, u.id limit 50",
+    "email prefix": f"select {COLUMNS} from auth.users u where ((coalesce(lower(u.email), "
+                    "'') collate \"C\") like 'user00123%%' or (coalesce(u.phone, '') collate "
+                    "\"C\") like 'user00123%%') order by u.created_at, u.id limit 50",
 }
 DETAIL = [
     f"select {COLUMNS} from auth.users u where u.id = %(id)s::uuid",
@@ -58,7 +59,8 @@ DETAIL = [
     "where s.user_id = %(id)s::uuid order by s.created_at desc",
 ]
 """The detail panel's reads as one would write them by hand (the references to the user,
-one count per foreign key, are added from the catalog)."""
+one count per foreign key, are added from the catalog). The search reads what the
+section's search reads: users whose email or phone starts with the text."""
 
 
 def seed(url: str) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -256,12 +257,32 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(compact)))
 
 
+CATALOG_SECONDS = 30.0
+"""How long what the detail reads of the catalog is kept (a new table pointing at
+auth.users shows within this long)."""
+
+
+@dataclass(frozen=True)
+class _ForeignKey:
+    reference: Reference
+    count: bytes
+    """The statement counting a user's rows, one parameter per column."""
+    width: int
+
+
+@dataclass(frozen=True)
+class _AuthCatalog:
+    references: list[_ForeignKey]
+    has_factors: bool
+
+
 class Users:
     """The stack's auth users, through one connection per call."""
 
     def __init__(self, postgres: PostgresClient) -> None:
         self.postgres = postgres
         self.calls = Calls(postgres, UserError)
+        self._catalog_read: tuple[float, _AuthCatalog] | None = None
 
     async def page(self, search: str = "", *, filters: tuple[str, ...] = (),
                    sort: str = "created", contains: bool = False, limit: int = PAGE,
@@ -427,28 +448,33 @@ class Users:
                        before: AuthSession | None = None) -> list[AuthSession]:
         """Every session (or the user's), newest first, with its live refresh tokens: all
         of them, or `limit` after the session `before` (keyset paged by index)."""
+        async with self._connection() as conn:
+            user_id = None if who is None else (await self._find(conn, who)).id
+            return await self._sessions(conn, user_id, limit=limit, before=before)
+
+    async def _sessions(self, conn: Any, user_id: str | None, *, limit: int | None = None,
+                        before: AuthSession | None = None) -> list[AuthSession]:
         conditions: list[str] = ["true"]
         params: list[Any] = []
-        async with self._connection() as conn:
-            if who is not None:
-                conditions.append("s.user_id = %s::uuid")
-                params.append((await self._find(conn, who)).id)
-            if before is not None:
-                conditions.append("(s.created_at, s.id) < (%s, %s::uuid)")
-                params += [before.created_at, before.id]
-            from psycopg import sql
+        if user_id is not None:
+            conditions.append("s.user_id = %s::uuid")
+            params.append(user_id)
+        if before is not None:
+            conditions.append("(s.created_at, s.id) < (%s, %s::uuid)")
+            params += [before.created_at, before.id]
+        from psycopg import sql
 
-            # This module's own fragments; every value a parameter.
-            rows = await (await conn.execute(sql.SQL(
-                "select s.id::text, s.user_id::text, s.created_at, s.refreshed_at, "
-                "s.not_after, s.aal::text, host(s.ip), s.user_agent, "
-                "(select count(*) from auth.refresh_tokens r where r.session_id = s.id "
-                "and not coalesce(r.revoked, false)), coalesce(u.email, u.phone, '') "
-                "from auth.sessions s join auth.users u on u.id = s.user_id where {} "
-                "order by s.created_at desc nulls last, s.id desc {}").format(
-                    sql.SQL(" and ").join(map(sql.SQL, conditions)),
-                    sql.SQL("limit %s" if limit else "")),
-                [*params, limit] if limit else params)).fetchall()
+        # This module's own fragments; every value a parameter.
+        rows = await (await conn.execute(sql.SQL(
+            "select s.id::text, s.user_id::text, s.created_at, s.refreshed_at, "
+            "s.not_after, s.aal::text, host(s.ip), s.user_agent, "
+            "(select count(*) from auth.refresh_tokens r where r.session_id = s.id "
+            "and not coalesce(r.revoked, false)), coalesce(u.email, u.phone, '') "
+            "from auth.sessions s join auth.users u on u.id = s.user_id where {} "
+            "order by s.created_at desc nulls last, s.id desc {}").format(
+                sql.SQL(" and ").join(map(sql.SQL, conditions)),
+                sql.SQL("limit %s" if limit else "")),
+            [*params, limit] if limit else params)).fetchall()
         return [AuthSession(*cast(tuple[Any, ...], row)) for row in rows]
 
     async def revoke(self, who: str, session: str | None = None) -> int:
@@ -512,8 +538,8 @@ class Users:
         return user
 
     async def detail(self, who: str) -> UserDetail:
-        """The user with metadata, identities, sessions, latest audit entries and the rows
-        that point at them."""
+        """The user with metadata, identities, sessions, MFA factors, latest audit entries
+        and the rows that point at them, read on one connection."""
         async with self._connection() as conn:
             user = await self._find(conn, who)
             metadata = await (await conn.execute(
@@ -527,57 +553,78 @@ class Users:
                 "select factor_type::text, status::text, coalesce(friendly_name, ''), "
                 "created_at from auth.mfa_factors where user_id = %s::uuid "
                 "order by created_at", (user.id,))).fetchall() \
-                if await self._has_table(conn, "auth.mfa_factors") else []
+                if (await self._catalog(conn)).has_factors else []
             audit = await (await conn.execute(
                 "select created_at, coalesce(payload->>'action', '') from "
                 "auth.audit_log_entries where payload->'traits'->>'user_id' = %s "
                 "or payload->>'actor_id' = %s order by created_at desc limit 20",
                 (user.id, user.id))).fetchall()
+            sessions = await self._sessions(conn, user.id)
+            references = await self._references(conn, user.id)
         app, own = (json.loads(str(text)) for text in (metadata or ("{}", "{}")))
         return UserDetail(user, app, own,
                           [(str(p), str(i), cast(datetime | None, at))
                            for p, i, at in identities],
-                          await self.sessions(user.id),
+                          sessions,
                           [(str(kind), str(status), str(label), cast(datetime, at))
                            for kind, status, label, at in factors],
                           [(cast(datetime, at), str(action)) for at, action in audit],
-                          await self.references(user.id))
+                          references)
 
     async def references(self, who: str) -> list[Reference]:
         """A dry run of deleting the user: each foreign key to auth.users (GoTrue's own
         tables and the application's), the rows that point at this user, and whether the
         delete would cascade to them, empty them, or be blocked by them."""
+        async with self._connection() as conn:
+            return await self._references(conn, (await self._find(conn, who)).id,
+                                          fresh=True)
+
+    async def _references(self, conn: Any, user_id: str, *,
+                          fresh: bool = False) -> list[Reference]:
+        """`fresh`: the foreign keys read from the catalog now (before a delete), not
+        within the last CATALOG_SECONDS."""
+        found = []
+        for key in (await self._catalog(conn, fresh=fresh)).references:
+            counted = await (await conn.execute(key.count, [user_id] * key.width)).fetchone()
+            found.append(replace(key.reference, rows=int(counted[0]) if counted else 0))
+        return found
+
+    async def _catalog(self, conn: Any, *, fresh: bool = False) -> _AuthCatalog:
+        """What the detail reads of the catalog (the foreign keys to auth.users, whether
+        GoTrue's MFA table exists), read again at most every CATALOG_SECONDS."""
+        if not fresh and self._catalog_read is not None and \
+                time.monotonic() - self._catalog_read[0] < CATALOG_SECONDS:
+            return self._catalog_read[1]
         from psycopg import sql
 
         actions = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null",
                    "d": "set default"}
-        async with self._connection() as conn:
-            user = await self._find(conn, who)
-            keys = await (await conn.execute(
-                "select c.conrelid::regclass::text, n.nspname, r.relname, c.confdeltype, "
-                "array_agg(a.attname::text order by k.ord) "
-                "from pg_constraint c join pg_class r on r.oid = c.conrelid "
-                "join pg_namespace n on n.oid = r.relnamespace, "
-                "unnest(c.conkey) with ordinality k(attnum, ord) "
-                "join pg_attribute a on a.attnum = k.attnum "
-                "where c.contype = 'f' and c.confrelid = 'auth.users'::regclass "
-                "and a.attrelid = c.conrelid "
-                "group by c.oid, c.conrelid, n.nspname, r.relname, c.confdeltype "
-                "order by 1")).fetchall()
-            found = []
-            for table, schema, name, action, columns in cast(list[tuple[Any, ...]], keys):
-                names = [str(column) for column in columns]
-                condition = sql.SQL(" and ").join(
-                    [sql.SQL("{} = %s").format(sql.Identifier(column)) for column in names])
-                counted = await (await conn.execute(sql.SQL(
-                    "select count(*) from {} where {}").format(
-                        sql.Identifier(str(schema), str(name)), condition),
-                    [user.id] * len(names))).fetchone()
-                found.append(Reference(str(table), ", ".join(names),
-                                       int(cast(int, counted[0])) if counted else 0,
-                                       actions.get(str(action), str(action)),
-                                       str(schema), str(name)))
-        return found
+        keys = await (await conn.execute(
+            "select c.conrelid::regclass::text, n.nspname, r.relname, c.confdeltype, "
+            "array_agg(a.attname::text order by k.ord) "
+            "from pg_constraint c join pg_class r on r.oid = c.conrelid "
+            "join pg_namespace n on n.oid = r.relnamespace, "
+            "unnest(c.conkey) with ordinality k(attnum, ord) "
+            "join pg_attribute a on a.attnum = k.attnum "
+            "where c.contype = 'f' and c.confrelid = 'auth.users'::regclass "
+            "and a.attrelid = c.conrelid "
+            "group by c.oid, c.conrelid, n.nspname, r.relname, c.confdeltype "
+            "order by 1")).fetchall()
+        references = []
+        for table, schema, name, action, columns in cast(list[tuple[Any, ...]], keys):
+            names = [str(column) for column in columns]
+            condition = sql.SQL(" and ").join(
+                [sql.SQL("{} = %s").format(sql.Identifier(column)) for column in names])
+            count = sql.SQL("select count(*) from {} where {}").format(
+                sql.Identifier(str(schema), str(name)), condition).as_bytes(conn)
+            references.append(_ForeignKey(Reference(
+                str(table), ", ".join(names), 0, actions.get(str(action), str(action)),
+                str(schema), str(name)), count, len(names)))
+        factors = await (await conn.execute(
+            "select to_regclass('auth.mfa_factors') is not null")).fetchone()
+        catalog = _AuthCatalog(references, bool(factors and factors[0]))
+        self._catalog_read = (time.monotonic(), catalog)
+        return catalog
 
     async def set_metadata(self, who: str, which: str, text: str) -> MetadataChange:
         """Replace the user's `app` or `user` metadata with the JSON object `text` (checked
@@ -633,12 +680,6 @@ class Users:
     async def close(self) -> None:
         """Close the connection kept between calls."""
         await self.calls.close()
-
-    @staticmethod
-    async def _has_table(conn: Any, name: str) -> bool:
-        row = await (await conn.execute("select to_regclass(%s) is not null",
-                                        (name,))).fetchone()
-        return bool(row and row[0])
 
     async def _find(self, conn: Any, who: str) -> AuthUser:
         from psycopg import sql

@@ -436,10 +436,11 @@ class UserList(Pane):
             return
         if self.jwt_secret is None:
             raise UserError("this stack's JWT secret is not known here")
-        self.app.copy_to_clipboard(mint_token(user.id, user.email, self.jwt_secret,
-                                              timedelta(hours=1), anonymous=user.is_anonymous))
-        self.notify(f"copied an access token for {name(user)}, valid for an hour",
-                    title="Token")
+        token = mint_token(user.id, user.email, self.jwt_secret, timedelta(hours=1),
+                           anonymous=user.is_anonymous)
+        self.app.copy_to_clipboard(token)
+        self.notify(f"copied an access token for {name(user)}, valid for an hour: "
+                    f"{token[:10]}…{token[-4:]} (masked)", title="Token", markup=False)
 
     @work(group="ask", exclusive=True, exit_on_error=False)
     async def action_verify_token(self) -> None:
