@@ -33,6 +33,10 @@ from crestfall_tui.widgets.query_grid import QueryGrid
 from crestfall_tui.widgets.result_tabs import ResultTabs
 
 T = TypeVar("T")
+FIRST_BATCHES = 3
+"""Batches taken at once (the first is a screenful); the rest come as the grid asks."""
+EARLIER_BATCHES = 20
+"""Of a statement that is not the last one run, the rows kept in its tab (20 x 500)."""
 
 
 class ResultsPanel(Vertical):
@@ -59,6 +63,29 @@ class ResultsPanel(Vertical):
         self.grid: QueryGrid | None = None
         """The grid of the statement whose rows are coming in."""
         self.status = "ready"
+
+    async def run_statements(self, statements: list[Statement]) -> None:
+        """Run the statements in order, each in a tab; the last one's rows stay readable to
+        its end. An SQL error ends the run (raised); the session's notices are logged."""
+        await self.run.close()
+        try:
+            await self.reset()
+            for index, statement in enumerate(statements):
+                await self.run.start(statement)
+                if index == len(statements) - 1:
+                    await self.pull(FIRST_BATCHES)
+                else:
+                    # One connection runs one statement at a time: earlier results keep
+                    # their first rows, and the next statement starts.
+                    await self.pull(EARLIER_BATCHES)
+                    if self.run.reading:
+                        self.cut(index + 1)
+                    await self.run.close()
+        finally:
+            notices = self.run.session.notices
+            for notice in notices:
+                self.say(notice)
+            notices.clear()
 
     async def pull(self, batches: int | None) -> None:
         """Show the current statement's events until `batches` batches arrived (all when

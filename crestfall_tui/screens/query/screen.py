@@ -30,15 +30,10 @@ from crestfall_tui.services.query_session import (
 from crestfall_tui.services.run_as import resolve_run_as
 from crestfall_tui.services.snippets import Snippets
 from crestfall_tui.services.sql_text import Statement, confirmation_reason
-from crestfall_tui.widgets.query_editor import QueryEditor
+from crestfall_tui.widgets.query_editor import QueryEditor, typed_path
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.results_panel import ResultsPanel
 from crestfall_tui.widgets.sql_editor import SqlEditor
-
-FIRST_BATCHES = 3
-"""Batches taken at once (the first is a screenful); the rest come as the grid asks."""
-EARLIER_BATCHES = 20
-"""Of a statement that is not the last one run, the rows kept in its tab (20 x 500)."""
 
 
 class QueryScreen(CrestfallScreen):
@@ -199,18 +194,16 @@ class QueryScreen(CrestfallScreen):
             self._keys_for = shown
             self.refresh_bindings()
 
-    def action_export(self) -> None:
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_export(self) -> None:
         statement = self._current_statement()
         if statement is None:
             return
-        default = str(Path.cwd() / f"crestfall-{datetime.now():%Y%m%d-%H%M%S}.csv")
-
-        def chosen(path: str | None) -> None:
-            if path:
-                self.export(statement, Path(path).expanduser())
-
-        self.app.push_screen(PromptModal("Export the whole result to (.csv or .jsonl):",
-                                         default), chosen)
+        path = await self.app.push_screen_wait(PromptModal(
+            "Export the whole result to (.csv or .jsonl):",
+            str(Path.cwd() / f"crestfall-{datetime.now():%Y%m%d-%H%M%S}.csv")))
+        if path:
+            self.export(statement, typed_path(path))
 
     @work(exclusive=True, group="query", exit_on_error=False)
     async def export(self, statement: Statement, path: Path) -> None:
@@ -265,22 +258,10 @@ class QueryScreen(CrestfallScreen):
     @work(exclusive=True, group="query", exit_on_error=False)
     async def run_statements(self, statements: list[Statement]) -> None:
         """Run the statements in order; the last one's rows stay in the grid."""
-        await self.run.close()
         self._lost = False
         try:
             async with self._busy():
-                await self.results.reset()
-                for index, statement in enumerate(statements):
-                    await self.run.start(statement)
-                    if index == len(statements) - 1:
-                        await self.results.pull(FIRST_BATCHES)
-                    else:
-                        # One connection runs one statement at a time: earlier results
-                        # keep their first rows, and the next statement starts.
-                        await self.results.pull(EARLIER_BATCHES)
-                        if self.run.reading:
-                            self.results.cut(index + 1)
-                        await self.run.close()
+                await self.results.run_statements(statements)
         except QueryError as error:
             self._show_error(error)
             self.history.add(HistoryEntry.now(error.statement.text,
@@ -288,9 +269,6 @@ class QueryScreen(CrestfallScreen):
                                               error.message))
         finally:
             self._show_mode()
-            for notice in self.session.notices:
-                self.results.say(notice)
-            self.session.notices.clear()
 
     @contextlib.asynccontextmanager
     async def _busy(self) -> AsyncIterator[None]:
