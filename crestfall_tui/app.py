@@ -17,11 +17,10 @@ from textual.widgets import HelpPanel
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import ConfigError, CrestfallError
 from crestfall_tui.modals import ConfirmModal, PickerModal, TextModal
-from crestfall_tui.screens import CrestfallScreen, TablesScreen
+from crestfall_tui.screens import CrestfallScreen
 from crestfall_tui.screens.base import ShowRows
 from crestfall_tui.sections import SECTIONS, Section, Studio
 from crestfall_tui.services.action_log import action_text
-from crestfall_tui.services.table_view import Filter
 from crestfall_tui.services.units import size_text
 from crestfall_tui.stack.model import StackStatus
 from crestfall_tui.stack.runtime import Runtime
@@ -109,12 +108,12 @@ class CrestfallApp(App[None]):
         return [line for screen in self.open_sections() for line in screen.unsaved_work()]
 
     async def on_show_rows(self, message: ShowRows) -> None:
-        """A section asked for rows in Tables (the rows that point at a user, say)."""
-        await self.switch_mode("tables")
-        screen = self.screen
-        if isinstance(screen, TablesScreen):
-            screen.open(message.schema, message.name,
-                        (Filter(message.column, "=", message.value),))
+        """A section asked for rows of a table (those that point at a user, say): the
+        section that shows rows opens them."""
+        section = next(s for s in SECTIONS if s.shows_rows)
+        await self.switch_mode(section.name)
+        if isinstance(self.screen, CrestfallScreen):
+            self.screen.show_rows(message)
 
     @work(group="log", thread=True, exit_on_error=False)
     def action_action_log(self) -> None:

@@ -104,13 +104,15 @@ class Section:
     title: str
     description: str
     screen: Callable[[Studio], CrestfallScreen]
+    shows_rows: bool = False
+    """Its screen opens the rows another section asks for (`ShowRows`)."""
 
 
 SECTIONS: tuple[Section, ...] = (
     Section("stack", "f1", "Stack", "Services and health, extensions, connections",
             lambda s: StackScreen(s.runtime, Extensions(s.postgres), s.first_status)),
     Section("tables", "f2", "Tables", "Browse and edit tables",
-            lambda s: TablesScreen(s.table_session, s.table_pending)),
+            lambda s: TablesScreen(s.table_session, s.table_pending), shows_rows=True),
     Section("query", "f3", "Query", "SQL editor and streaming results",
             lambda s: QueryScreen(s.query_session, QueryHistory(s.stack.data_path),
                                   Snippets(s.stack.data_path))),

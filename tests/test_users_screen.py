@@ -132,10 +132,11 @@ async def test_access_audit_sessions_and_metadata_by_keys(stack: StackUnderTest,
     """3: a role and a permission made and granted by keys; 4: a table tracked by keys, its
     changes listed; 2: the sessions with their anomalies; 1: metadata edited as JSON, the
     diff asked about, then written."""
+    from textual.widgets import TextArea
+
     from crestfall_tui.modals import PickerModal, TextEditorModal
     from crestfall_tui.screens.users.audit_pane import AuditPane
     from crestfall_tui.screens.users.sessions_pane import SessionsPane
-    from textual.widgets import TextArea
 
     tag = uuid.uuid4().hex[:6]
     table = f"keyed_{tag}"

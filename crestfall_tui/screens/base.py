@@ -58,6 +58,10 @@ class CrestfallScreen(Screen[None]):
         transaction, a running import); empty when nothing would."""
         return []
 
+    def show_rows(self, asked: ShowRows) -> None:
+        """Show the rows another section asked for (the section whose registry row says
+        `shows_rows` does)."""
+
     def database_changed(self) -> None:
         """The studio opened another database: read what is shown again."""
 

@@ -13,10 +13,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
 
 from crestfall_tui.modals.cell import on_cell_action
+from crestfall_tui.screens.base import ShowRows
 from crestfall_tui.screens.tables.editing import TablesEditing
 from crestfall_tui.screens.tables.navigation import TablesNavigation
 from crestfall_tui.screens.tables.transfer import TablesTransfer
 from crestfall_tui.services.relations import Relation
+from crestfall_tui.services.table_view import Filter
 from crestfall_tui.widgets.relation_tree import RelationTree
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.table_grid import TableGrid
@@ -115,6 +117,9 @@ class TablesScreen(TablesNavigation, TablesTransfer):
         self.load_tree()
 
     # The tree
+
+    def show_rows(self, asked: ShowRows) -> None:
+        self.open(asked.schema, asked.name, (Filter(asked.column, "=", asked.value),))
 
     def action_search_tree(self) -> None:
         self.set_focus(self.query_one("#tree-search", Input))
