@@ -145,3 +145,65 @@ def test_query_section(snap_compare: object, seeded: StackUnderTest,
         await until(pilot, lambda: "statement 2 of 2" in str(editor.border_title))
 
     assert snap_compare(app, terminal_size=size, run_before=written)  # type: ignore[operator]
+
+
+SNAPSHOT_USERS = (
+    ("0a5b1c2d-0000-4000-8000-000000000001", "snap-ada@users.test", "2025-03-01 09:30:00+00",
+     "2025-06-01 12:00:00+00"),
+    ("0a5b1c2d-0000-4000-8000-000000000002", "snap-grace@users.test", "2025-04-02 10:00:00+00",
+     None),
+)
+
+
+@pytest.fixture(scope="module")
+def snapshot_users(stack: StackUnderTest) -> Iterator[None]:
+    """Two auth users whose ids, times and identities never change."""
+    import psycopg
+
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        for user_id, email, created, signed_in in SNAPSHOT_USERS:
+            conn.execute("delete from auth.users where id = %s", (user_id,))
+            conn.execute(
+                "insert into auth.users (instance_id, id, aud, role, email, "
+                "encrypted_password, email_confirmed_at, created_at, updated_at, "
+                "last_sign_in_at, raw_app_meta_data, raw_user_meta_data, confirmation_token, "
+                "recovery_token, email_change_token_new, email_change) values "
+                "('00000000-0000-0000-0000-000000000000', %s, 'authenticated', "
+                "'authenticated', %s, '', %s, %s, %s, %s, "
+                "'{\"provider\": \"email\", \"providers\": [\"email\"]}', "
+                "'{\"team\": \"compilers\"}', '', '', '', '')",
+                (user_id, email, created, created, created, signed_in))
+            conn.execute(
+                "insert into auth.identities (provider_id, user_id, identity_data, provider, "
+                "last_sign_in_at, created_at, updated_at) values (%s, %s, %s, 'email', %s, "
+                "%s, %s)", (user_id, user_id, f'{{"sub": "{user_id}", "email": "{email}"}}',
+                            created, created, created))
+    yield
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        conn.execute("delete from auth.users where id = any(%s::uuid[])",
+                     ([user_id for user_id, *_ in SNAPSHOT_USERS],))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_users_section(snap_compare: object, stack: StackUnderTest, snapshot_users: None,
+                       size: tuple[int, int]) -> None:
+    """The Users section searched down to the two seeded users (by the start of their
+    email), counted exactly, the first one in detail."""
+    from crestfall_tui.screens import UsersScreen
+    from crestfall_tui.screens.users.user_list import UserList
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+
+    async def listed(pilot: Pilot[None]) -> None:
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, UsersScreen))
+        users = app.screen.query_one(UserList)
+        await pilot.press("slash", *"snap-", "enter")
+        await until(pilot, lambda: users.search == "snap-" and len(users.shown) == 2)
+        await pilot.press("number_sign")
+        await until(pilot, lambda: "2 shown of 2 " in str(
+            users.query_one("#users-filters").render()))
+        await app.workers.wait_for_complete()  # the detail of the first user
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=listed)  # type: ignore[operator]

@@ -512,9 +512,10 @@ def _detail_view(detail: UserDetail) -> Table:
     view.add_row("last sign-in", when(user.last_sign_in_at))
     view.add_row("banned until", when(user.banned_until))
     view.add_row("providers", ", ".join(user.providers) or "-")
-    view.add_row("app metadata", json.dumps(detail.app_metadata, indent=1, ensure_ascii=False))
-    view.add_row("user metadata", json.dumps(detail.user_metadata, indent=1,
-                                             ensure_ascii=False))
+    view.add_row("app metadata", Text(json.dumps(detail.app_metadata, indent=2,
+                                                 ensure_ascii=False)))
+    view.add_row("user metadata", Text(json.dumps(detail.user_metadata, indent=2,
+                                                  ensure_ascii=False)))
     view.add_row("identities", "\n".join(f"{p} ({i}), last sign-in {when(at)}"
                                          for p, i, at in detail.identities) or "none")
     view.add_row("sessions", "\n".join(
