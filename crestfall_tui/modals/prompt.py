@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -43,3 +45,8 @@ class PromptModal(CrestfallModal[str | None]):
     def accept(self, event: Input.Submitted) -> None:
         answer = event.value.strip()
         self.dismiss(answer if answer or self.empty_allowed else None)
+
+
+def typed_path(answer: str) -> Path:
+    """A path as the user typed it, `~` included."""
+    return Path(answer).expanduser()

@@ -18,7 +18,7 @@ from textual.widgets.text_area import Selection
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.modals.confirm import ConfirmModal
 from crestfall_tui.modals.picker import PickerModal
-from crestfall_tui.modals.prompt import PromptModal
+from crestfall_tui.modals.prompt import PromptModal, typed_path
 from crestfall_tui.services.completion import Catalog, complete, load_catalog
 from crestfall_tui.services.query_history import QueryHistory, history_label
 from crestfall_tui.services.query_run import QueryRun
@@ -220,11 +220,6 @@ class QueryEditor(Pane):
         self.file = path
         self.tabs.relabel(path)
         self.notify(f"saved {path}", timeout=3)
-
-
-def typed_path(answer: str) -> Path:
-    """A path as the user typed it, `~` included."""
-    return Path(answer).expanduser()
 
 
 def _location(text: str, offset: int) -> tuple[int, int]:

@@ -36,7 +36,7 @@ class TableGrid(ResultGrid):
     BINDINGS = [
         Binding("home", "jump('first')", "First row", show=False),
         Binding("end", "jump('last')", "Last row", show=False),
-        Binding("enter,e", "screen.edit_cell", "Edit", tooltip="Edit the cell (booleans toggle)",
+        Binding("enter,e", "edit", "Edit", tooltip="Edit the cell (booleans toggle)",
                 id="tables.edit"),
         Binding("z", "open_cell", "View cell", show=False,
                 tooltip="The whole value, JSON pretty-printed", id="tables.view_cell"),
@@ -50,6 +50,9 @@ class TableGrid(ResultGrid):
         def __init__(self, where: str) -> None:
             super().__init__()
             self.where = where
+
+    class EditWanted(Message):
+        """Enter (or e) on a cell: whoever edits the table opens its editor."""
 
     class PendingChanged(Message):
         """The pending changes drawn over the rows changed: the grid draws them again (and
@@ -67,6 +70,14 @@ class TableGrid(ResultGrid):
         self.at_end = True
         self.first_position: int | None = 0
         """How many rows come before the window's first, when known."""
+        self.editable = False
+        """Whether its cells may be edited now (the editor says; enter then edits)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.editable if action == "edit" else True
+
+    def action_edit(self) -> None:
+        self.post_message(self.EditWanted())
 
     def open(self, table: TableInfo, pending: PendingChanges) -> None:
         """A new relation: its columns, no rows yet."""

@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Header
 
 from crestfall_tui.modals.cell import on_cell_action
-from crestfall_tui.modals.prompt import PromptModal
+from crestfall_tui.modals.prompt import PromptModal, typed_path
 from crestfall_tui.modals.run_as import ask_run_as
 from crestfall_tui.screens.base import CrestfallScreen
 from crestfall_tui.screens.query.plan import PlanModal
@@ -30,7 +30,7 @@ from crestfall_tui.services.query_session import (
 from crestfall_tui.services.run_as import resolve_run_as
 from crestfall_tui.services.snippets import Snippets
 from crestfall_tui.services.sql_text import Statement, confirmation_reason
-from crestfall_tui.widgets.query_editor import QueryEditor, typed_path
+from crestfall_tui.widgets.query_editor import QueryEditor
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.results_panel import ResultsPanel
 from crestfall_tui.widgets.sql_editor import SqlEditor

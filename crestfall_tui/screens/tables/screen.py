@@ -1,31 +1,36 @@
-"""Tables (F2): the schema tree, and a grid onto the selected relation that fetches only
-the window it shows: sort, filters, foreign-key jumps, a details panel, view as a role,
-export and import. Editing is in `tables_editing.py`."""
+"""Tables (F2): the schema tree, and a browser onto the selected relation that fetches only
+the window it shows. The browser (`browser.py`) reads and finds rows, the editor inside it
+(`editor.py`) keeps the edits, the view controls sort and filter; the screen decides which
+relation opens, and moves data in and out (view as a role, export, import)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Input, ProgressBar, Tree
 
 from crestfall_tui.modals.cell import on_cell_action
-from crestfall_tui.screens.base import ShowRows
-from crestfall_tui.screens.tables.editing import TablesEditing
-from crestfall_tui.screens.tables.navigation import TablesNavigation
-from crestfall_tui.screens.tables.transfer import TablesTransfer
-from crestfall_tui.services.relations import Relation
-from crestfall_tui.services.table_view import Filter
+from crestfall_tui.modals.prompt import PromptModal, typed_path
+from crestfall_tui.modals.run_as import ask_run_as
+from crestfall_tui.screens.base import CrestfallScreen, ShowRows
+from crestfall_tui.screens.tables.browser import TableBrowser
+from crestfall_tui.screens.tables.csv_import import ImportModal
+from crestfall_tui.services.csv_import import CsvPlan, read_plan
+from crestfall_tui.services.pending import PendingChanges
+from crestfall_tui.services.relations import Relation, TableInfo
+from crestfall_tui.services.table_session import TableSession
+from crestfall_tui.services.table_view import Filter, TableView
 from crestfall_tui.widgets.relation_tree import RelationTree
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.table_grid import TableGrid
-from crestfall_tui.widgets.view_controls import ViewControls
 
 
-class TablesScreen(TablesNavigation, TablesTransfer):
+class TablesScreen(CrestfallScreen):
     """Browse any relation of any size; edit it from the keyboard."""
 
     CSS_PATH = "tables.tcss"
@@ -37,18 +42,6 @@ class TablesScreen(TablesNavigation, TablesTransfer):
     BINDINGS = [
         Binding("slash", "search_tree", "Find table", tooltip="Filter the schema tree",
                 id="tables.search"),
-        Binding("g", "go_to_key", "Go to key", show=False,
-                tooltip="Jump to the row with a primary key", id="tables.go"),
-        Binding("j", "follow_key", "Referenced row", show=False,
-                tooltip="Open the row this foreign key points to", id="tables.follow"),
-        Binding("J", "referencing", "Referencing rows", show=False,
-                tooltip="Rows in other tables that point to this one", id="tables.referencing"),
-        Binding("backspace", "back", "Back", show=False, tooltip="Where you were before a jump",
-                id="tables.back"),
-        Binding("c", "count", "Exact count", show=False, tooltip="Count the rows (full scan)",
-                id="tables.count"),
-        Binding("i", "toggle_details", "Details", show=False,
-                tooltip="Columns, indexes, constraints, triggers, RLS", id="tables.details"),
         Binding("a", "view_as", "View as", show=False, tooltip="Browse and edit as anon, "
                 "authenticated, service_role or an auth user (RLS applies)",
                 id="tables.view_as"),
@@ -60,8 +53,12 @@ class TablesScreen(TablesNavigation, TablesTransfer):
                 tooltip="Every write the studio committed on this stack", id="tables.log"),
         Binding("r", "reload", "Reload", show=False, tooltip="Read the tree and rows again",
                 id="tables.reload"),
-        *TablesEditing.EDIT_BINDINGS,
     ]
+
+    def __init__(self, session: TableSession, pending: PendingChanges) -> None:
+        super().__init__()
+        self.session = session
+        self.pending = pending
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -69,14 +66,24 @@ class TablesScreen(TablesNavigation, TablesTransfer):
             with Vertical(id="tables-left"):
                 yield Input(placeholder="/ find a table", id="tree-search")
                 yield RelationTree(id="tree")
-            with Vertical(id="tables-right"):
-                yield Static("Pick a table on the left (enter opens it).", id="tables-title")
-                yield Static("", id="tables-warning")
-                yield ProgressBar(id="tables-progress", show_eta=False)
-                with ViewControls(id="view-controls"):
-                    yield TableGrid(id="grid")
-                    yield VerticalScroll(Static(id="details-text"), id="details")
+            yield TableBrowser(self.session, self.pending, id="tables-right")
         yield Footer()
+
+    @property
+    def browser(self) -> TableBrowser:
+        return self.query_one(TableBrowser)
+
+    @property
+    def view(self) -> TableView | None:
+        """The view open in the browser."""
+        return self.browser.view
+
+    @property
+    def grid(self) -> TableGrid:
+        return self.browser.grid
+
+    def open(self, schema: str, name: str, filters: tuple[Filter, ...] = ()) -> None:
+        self.browser.open(schema, name, filters)
 
     def commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Tables: export the rows to a file",
@@ -94,32 +101,23 @@ class TablesScreen(TablesNavigation, TablesTransfer):
 
     def on_mount(self) -> None:
         self.query_one(RelationTree).focus()
-        self.watch(self.grid, "cursor_row", lambda _: self.show_title(), init=False)
-        self.watch(self.grid, "cursor_column", lambda _: self.show_title(), init=False)
         self.load_tree()
 
     async def on_unmount(self) -> None:
         await self.session.close()
 
-    @on(TableGrid.PendingChanged)
-    def pending_changed(self) -> None:
-        self.show_title()
-
-    @on(ViewControls.Changed)
-    def view_changed(self, event: ViewControls.Changed) -> None:
-        """A new sort or filter: rows are read again, pending changes stay."""
-        self.change_view(event.view)
-
     def database_changed(self) -> None:
-        self.view = self.query_one(ViewControls).view = None
-        self.history.clear()
-        self.grid.start([])
+        self.browser.forget()
         self.load_tree()
-
-    # The tree
 
     def show_rows(self, asked: ShowRows) -> None:
         self.open(asked.schema, asked.name, (Filter(asked.column, "=", asked.value),))
+
+    # --- the tree -------------------------------------------------------------------------
+
+    @work(group="tree", exit_on_error=False)
+    async def load_tree(self) -> None:
+        self.query_one(RelationTree).load(await self.session.relations())
 
     def action_search_tree(self) -> None:
         self.set_focus(self.query_one("#tree-search", Input))
@@ -136,31 +134,92 @@ class TablesScreen(TablesNavigation, TablesTransfer):
         if first is None or first.data is None:
             tree.focus()
             return
-        relation = first.data  # the grid takes the focus once it is open
-        self.ask_to_leave(lambda: self.open(relation.schema, relation.name))
+        self._leave_for(first.data)  # the grid takes the focus once it is open
 
     @on(Tree.NodeSelected, "#tree")
     def relation_chosen(self, event: Tree.NodeSelected[Relation | None]) -> None:
-        relation = event.node.data
-        if relation is not None:
-            self.ask_to_leave(lambda: self.open(relation.schema, relation.name))
+        if event.node.data is not None:
+            self._leave_for(event.node.data)
 
-    # Opening and paging
-
-    # Details, roles, moving data
-
-    def action_toggle_details(self) -> None:
-        details = self.query_one("#details")
-        details.display = not details.display
-        self.set_class(details.display, "-details")
-        self.show_details()
+    def _leave_for(self, relation: Relation) -> None:
+        self.browser.ask_to_leave(lambda: self.browser.open(relation.schema, relation.name))
 
     def action_reload(self) -> None:
         self.load_tree()
-        if self.view is not None:
-            self.open(self.view.table.schema, self.view.table.name, self.view.filters,
-                      remember=False)
+        if (view := self.view) is not None:
+            self.browser.open(view.table.schema, view.table.name, view.filters,
+                              remember=False)
 
     @on(ResultGrid.CellAction)
     def cell_action(self, event: ResultGrid.CellAction) -> None:
         on_cell_action(self, event)
+
+    # --- who looks, and moving data -------------------------------------------------------
+
+    def action_view_as(self) -> None:
+        ask_run_as(self, "View as", self.session.run_as, self.change_role)
+
+    @work(group="fetch", exit_on_error=False)
+    async def change_role(self, answer: str) -> None:
+        await self.session.view_as(answer)
+        self.load_tree()
+        if self.view is not None:
+            await self.browser.show_view(self.view)
+
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_export(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        path = await self.app.push_screen_wait(PromptModal(
+            "Export the rows (with the filters and sort) to a .csv or .jsonl file:",
+            str(Path.cwd() / f"{view.table.name}.csv")))
+        if path:
+            self.export(view, typed_path(path))
+
+    @work(group="transfer", exclusive=True, exit_on_error=False)
+    async def export(self, view: TableView, path: Path) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+        bar.update(total=max(1, self.browser.estimate or 1), progress=0)
+
+        def progress(written: int, rows: int | None) -> None:
+            bar.update(progress=rows or 0)
+
+        try:
+            report = await self.session.export(view, path, progress)
+        finally:
+            bar.display = False
+        self.notify(f"exported {report.rows:,} rows, {report.bytes_written / 1e6:.1f} MB to "
+                    f"{path}", title="Export")
+
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_import_csv(self) -> None:
+        if self.view is None:
+            return
+        table = self.view.table
+        path = await self.app.push_screen_wait(PromptModal(
+            f"CSV file to load into {table.qualified} (its first line names the columns):"))
+        if path:
+            self.prepare_import(table, typed_path(path))
+
+    @work(group="transfer", exclusive=True, thread=True, exit_on_error=False)
+    def prepare_import(self, table: TableInfo, path: Path) -> None:
+        plan = read_plan(path, table)
+        self.app.call_from_thread(self.app.push_screen, ImportModal(plan, table),
+                                  lambda mapped: mapped and self.load_csv(table, mapped))
+
+    @work(group="transfer", exit_on_error=False)
+    async def load_csv(self, table: TableInfo, plan: CsvPlan) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.display = True
+
+        def progress(sent: int, total: int) -> None:
+            bar.update(total=max(1, total), progress=sent)
+
+        try:
+            loaded = await self.session.import_csv(table, plan, progress)
+        finally:
+            bar.display = False
+        self.notify(f"loaded {loaded:,} rows from {plan.path.name}", title="Import")
+        self.browser.reload_window()

@@ -1,31 +1,39 @@
-"""Editing in the Tables screen: cells, new rows, deletions, all pending until one commit;
-undo and revert; the SQL to review; conflicts. Edit keys are hidden where nothing may be
-written (a read-only stack, a view Postgres cannot update)."""
+"""Editing the table in the grid: cells, new rows, deletions, all pending until one commit;
+undo and revert; the SQL to review; conflicts. A part of the Tables section that wraps the
+grid and owns the edit keys, hidden where nothing may be written (a read-only stack, a view
+Postgres cannot update). After a commit it says so (`Committed`), and the rows are read
+again by whoever shows them."""
 
 from __future__ import annotations
 
-from textual import work
+from textual import on, work
 from textual.binding import Binding
+from textual.message import Message
 
 from crestfall_tui.modals.reading import TextModal
-from crestfall_tui.screens.tables.browsing import TablesBrowsing
 from crestfall_tui.screens.tables.cell_editor import CellEditorModal
 from crestfall_tui.screens.tables.conflict import ConflictModal
 from crestfall_tui.screens.tables.row_form import RowFormModal
-from crestfall_tui.services.pending import DEFAULT, Change, Value
+from crestfall_tui.services.pending import DEFAULT, Change, PendingChanges, Value
 from crestfall_tui.services.relations import ColumnInfo
 from crestfall_tui.services.table_edits import CommitError, Conflict
-from crestfall_tui.services.table_view import Row
+from crestfall_tui.services.table_session import TableSession
+from crestfall_tui.services.table_view import Row, TableView
+from crestfall_tui.widgets.pane import Pane
 from crestfall_tui.widgets.table_grid import TableGrid
 
 EDIT_ACTIONS = {"edit_cell", "set_null", "set_default", "insert_row", "duplicate_row",
                 "toggle_delete", "undo", "revert_cell", "revert_row", "review", "commit"}
 
 
-class TablesEditing(TablesBrowsing):
-    """The editing part of the Tables screen, on what browsing gives."""
+class TableEditor(Pane):
+    """The grid's edits, pending in `pending` until ctrl+s commits them."""
 
-    EDIT_BINDINGS = [
+    class Committed(Message):
+        """Changes were written (or a conflict resolved by taking theirs): read the rows
+        again."""
+
+    BINDINGS = [
         Binding("n", "set_null", "NULL", show=False, tooltip="Set the cell to NULL",
                 id="tables.null"),
         Binding("D", "set_default", "DEFAULT", show=False, tooltip="Set the cell to DEFAULT",
@@ -45,6 +53,41 @@ class TablesEditing(TablesBrowsing):
         Binding("ctrl+s", "commit", "Commit", tooltip="Run the pending changes in one "
                 "transaction", id="tables.commit"),
     ]
+
+    def __init__(self, session: TableSession, pending: PendingChanges, *,
+                 id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.session = session
+        self.pending = pending
+        self._view: TableView | None = None
+
+    @property
+    def view(self) -> TableView | None:
+        """The view in the grid (set by whoever opens one)."""
+        return self._view
+
+    @view.setter
+    def view(self, view: TableView | None) -> None:
+        self._view = view
+        self.grid.editable = view is not None and self.read_only_reason() is None
+        self.grid.refresh_bindings()
+        self.refresh_bindings()
+
+    @on(TableGrid.EditWanted)
+    def edit_wanted(self) -> None:
+        self.action_edit_cell()
+
+    @property
+    def grid(self) -> TableGrid:
+        return self.query_one(TableGrid)
+
+    def read_only_reason(self) -> str | None:
+        """Why nothing here may be changed, or None."""
+        if self.session.read_only:
+            return "read-only: this stack (or run) is read-only; edits are off"
+        if self.view is not None:
+            return self.view.table.read_only_reason
+        return None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in EDIT_ACTIONS:
@@ -86,7 +129,8 @@ class TablesEditing(TablesBrowsing):
         """The pending changes changed: the grid is told, and draws them."""
         self.grid.post_message(TableGrid.PendingChanged())
 
-    def action_edit_cell(self) -> None:
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_edit_cell(self) -> None:
         target = self._target()
         if target is None or not self._may_change(*target):
             return
@@ -98,13 +142,10 @@ class TablesEditing(TablesBrowsing):
         if column.base_type == "bool" and not column.is_array:
             self._set(entry, column, "false" if current in ("t", "true") else "true")
             return
-
-        def edited(text: str | None) -> None:
-            if text is not None:
-                self._set(entry, column, text)
-
-        self.app.push_screen(CellEditorModal(column, current, self.session.check_value),
-                             edited)
+        text = await self.app.push_screen_wait(
+            CellEditorModal(column, current, self.session.check_value))
+        if text is not None:
+            self._set(entry, column, text)
 
     def action_set_null(self) -> None:
         target = self._target()
@@ -121,21 +162,20 @@ class TablesEditing(TablesBrowsing):
         if target is not None and self._may_change(target[0], None):
             self._set(target[0], target[1], DEFAULT)
 
-    def action_insert_row(self, values: dict[str, str] | None = None) -> None:
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_insert_row(self, values: dict[str, str] | None = None) -> None:
         if self.view is None:
             return
         table = self.view.table
         if not table.can_insert:
             self.notify(f"Postgres cannot insert into {table.qualified}", severity="warning")
             return
-
-        def filled(given: dict[str, str] | None) -> None:
-            if given is not None:
-                self.pending.insert(dict(given))
-                self.grid.cursor_row = len(self.grid.inserted) - 1
-                self.changed()
-
-        self.app.push_screen(RowFormModal(table, self.session.check_value, values), filled)
+        given = await self.app.push_screen_wait(
+            RowFormModal(table, self.session.check_value, values))
+        if given is not None:
+            self.pending.insert(dict(given))
+            self.grid.cursor_row = len(self.grid.inserted) - 1
+            self.changed()
 
     def action_duplicate_row(self) -> None:
         """The form, filled with this row's values (not its key where that has a default)."""
@@ -207,22 +247,20 @@ class TablesEditing(TablesBrowsing):
             done = await self.session.commit(table, self.pending)
         except Conflict as conflict:
             self.changed()
-            found = conflict
-
-            def chosen(choice: str | None) -> None:
-                self.resolve(found, choice)
-
-            self.app.push_screen(ConflictModal(table, found.change, found.current), chosen)
+            choice = await self.app.push_screen_wait(
+                ConflictModal(table, conflict.change, conflict.current))
+            self.resolve(conflict, choice)
             return
         except CommitError as failed:
             self.changed()
             self._cursor_to(failed.change)
-            self.show_error(failed.title, failed.message)
+            self.notify(failed.message, title=failed.title, severity="error", timeout=10,
+                        markup=False)
             return
         summary = ", ".join(f"{step.change.kind.upper()} {rows}" for step, rows in done)
         self.notify(f"committed: {summary}", title="Commit")
         self.changed()
-        self.reload_window()
+        self.post_message(self.Committed())
 
     def resolve(self, conflict: Conflict, choice: str | None) -> None:
         """Keep mine (on the current row), take theirs, or decide later."""
@@ -235,7 +273,7 @@ class TablesEditing(TablesBrowsing):
                         severity="warning")
         elif choice == "theirs":
             self.pending.revert(change)
-            self.reload_window()
+            self.post_message(self.Committed())
         self.changed()
 
     def _cursor_to(self, change: Change) -> None:

@@ -1,6 +1,7 @@
-"""What every part of the Tables screen stands on: the relation open in the grid, reading
-its rows a window at a time, its title, the tree, leaving with pending edits. The parts
-(editing, jumps, moving data) build on it; the screen composes them."""
+"""The right-hand side of the Tables section: the relation open in the grid, read a window
+at a time, its title, the details panel, and finding rows (go to a key, foreign-key jumps
+and back, an exact count). Sort and filters are the ViewControls widget's, edits the
+TableEditor's; this part owns the navigation keys."""
 
 from __future__ import annotations
 
@@ -9,24 +10,45 @@ from collections.abc import Callable
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
-from textual.widgets import Static
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import ProgressBar, Static
 
-from crestfall_tui.screens.base import CrestfallScreen
+from crestfall_tui.modals.picker import PickerModal
+from crestfall_tui.modals.prompt import PromptModal
+from crestfall_tui.screens.tables.editor import TableEditor
 from crestfall_tui.services.pending import PendingChanges
 from crestfall_tui.services.relations import TableInfo
 from crestfall_tui.services.table_session import PAGE_SIZE, TableSession
 from crestfall_tui.services.table_view import Filter, Row, TableView
-from crestfall_tui.widgets.relation_tree import RelationTree
+from crestfall_tui.widgets.pane import Pane
 from crestfall_tui.widgets.result_grid import ResultGrid
 from crestfall_tui.widgets.table_grid import TableGrid
 from crestfall_tui.widgets.view_controls import ViewControls
 
 
-class TablesBrowsing(CrestfallScreen):
+class TableBrowser(Pane):
     """A relation in the grid, read a window at a time."""
 
-    def __init__(self, session: TableSession, pending: PendingChanges) -> None:
-        super().__init__()
+    BINDINGS = [
+        Binding("g", "go_to_key", "Go to key", show=False,
+                tooltip="Jump to the row with a primary key", id="tables.go"),
+        Binding("j", "follow_key", "Referenced row", show=False,
+                tooltip="Open the row this foreign key points to", id="tables.follow"),
+        Binding("J", "referencing", "Referencing rows", show=False,
+                tooltip="Rows in other tables that point to this one", id="tables.referencing"),
+        Binding("backspace", "back", "Back", show=False, tooltip="Where you were before a jump",
+                id="tables.back"),
+        Binding("c", "count", "Exact count", show=False, tooltip="Count the rows (full scan)",
+                id="tables.count"),
+        Binding("i", "toggle_details", "Details", show=False,
+                tooltip="Columns, indexes, constraints, triggers, RLS", id="tables.details"),
+    ]
+
+    def __init__(self, session: TableSession, pending: PendingChanges, *,
+                 id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
         self.session = session
         self.pending = pending
         self.view: TableView | None = None
@@ -34,13 +56,35 @@ class TablesBrowsing(CrestfallScreen):
         self.exact: int | None = None
         self.history: list[TableView] = []
 
+    def compose(self) -> ComposeResult:
+        yield Static("Pick a table on the left (enter opens it).", id="tables-title")
+        yield Static("", id="tables-warning")
+        yield ProgressBar(id="tables-progress", show_eta=False)
+        with TableEditor(self.session, self.pending, id="editor"), \
+                ViewControls(id="view-controls"):
+            yield TableGrid(id="grid")
+            yield VerticalScroll(Static(id="details-text"), id="details")
+
+    def on_mount(self) -> None:
+        self.watch(self.grid, "cursor_row", lambda _: self.show_title(), init=False)
+        self.watch(self.grid, "cursor_column", lambda _: self.show_title(), init=False)
+
     @property
     def grid(self) -> TableGrid:
         return self.query_one(TableGrid)
 
-    @work(group="tree", exit_on_error=False)
-    async def load_tree(self) -> None:
-        self.query_one(RelationTree).load(await self.session.relations())
+    @property
+    def editor(self) -> TableEditor:
+        return self.query_one(TableEditor)
+
+    def _set_view(self, view: TableView | None) -> None:
+        self.view = self.query_one(ViewControls).view = self.editor.view = view
+
+    def forget(self) -> None:
+        """Another database: nothing is open."""
+        self._set_view(None)
+        self.history.clear()
+        self.grid.start([])
 
     @work(group="leave", exclusive=True, exit_on_error=False)
     async def ask_to_leave(self, then: Callable[[], object]) -> None:
@@ -67,13 +111,22 @@ class TablesBrowsing(CrestfallScreen):
     async def show_view(self, view: TableView, cursor: int | None = 0) -> None:
         """Read the first page of a view (a new table, sort or filter) and its estimate."""
         rows = await self.session.page(view, "first")
-        self.view = self.query_one(ViewControls).view = view
+        self._set_view(view)
         at_end = len(rows) < PAGE_SIZE
         self.exact = len(rows) if at_end else None  # all of it fits on the first page
         self.grid.show(rows, at_start=True, at_end=at_end, cursor=cursor)
         self.show_title()
         self.estimate = await self.session.estimate(view)
         self.show_title()
+
+    @on(ViewControls.Changed)
+    def view_changed(self, event: ViewControls.Changed) -> None:
+        """A new sort or filter: rows are read again, pending changes stay."""
+        self.apply_view(event.view)
+
+    @work(group="fetch", exit_on_error=False)
+    async def apply_view(self, view: TableView) -> None:
+        await self.show_view(view)
 
     @on(ResultGrid.NeedMore)
     def need_more(self, event: ResultGrid.NeedMore) -> None:
@@ -108,6 +161,10 @@ class TablesBrowsing(CrestfallScreen):
                        at_end=not first or len(rows) < PAGE_SIZE, cursor=0 if first else None)
         self.show_title()
 
+    @on(TableEditor.Committed)
+    def committed(self) -> None:
+        self.reload_window()
+
     @work(group="fetch", exit_on_error=False)
     async def reload_window(self) -> None:
         """The same stretch of rows again (after a commit): from the window's first row."""
@@ -123,6 +180,7 @@ class TablesBrowsing(CrestfallScreen):
             await self.show_view(self.view, cursor)
         self.show_title()
 
+    @on(TableGrid.PendingChanged)
     def show_title(self) -> None:
         view, grid = self.view, self.grid
         if view is None:
@@ -144,7 +202,7 @@ class TablesBrowsing(CrestfallScreen):
         if self.pending:
             parts.append(Text(f" · pending: {self.pending.summary()}", style="bold yellow"))
         self.query_one("#tables-title", Static).update(Text.assemble(*parts))
-        warning = self.read_only_reason() or table.warning
+        warning = self.editor.read_only_reason() or table.warning
         entry = grid.entry()
         change = self.pending.for_row(entry) if isinstance(entry, Row) else entry
         if change is not None and change.error:
@@ -157,14 +215,98 @@ class TablesBrowsing(CrestfallScreen):
         if self.view is not None and self.query_one("#details").display:
             self.query_one("#details-text", Static).update(details_text(self.view.table))
 
-    def read_only_reason(self) -> str | None:
-        """Why nothing here may be changed, or None."""
-        if self.session.read_only:
-            return "read-only: this stack (or run) is read-only; edits are off"
-        if self.view is not None:
-            return self.view.table.read_only_reason
-        return None
+    def action_toggle_details(self) -> None:
+        details = self.query_one("#details")
+        details.display = not details.display
+        self.screen.set_class(details.display, "-details")
+        self.show_details()
 
+    # --- finding rows ---------------------------------------------------------------------
+
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_go_to_key(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        key = view.table.primary_key
+        if not key:
+            self.notify("this relation has no primary key to go to", severity="warning")
+            return
+        text = await self.app.push_screen_wait(PromptModal(
+            f"Go to the row where {', '.join(key)} = "))
+        if text is None:
+            return
+        values = [part.strip() for part in text.split(",")] if len(key) > 1 else [text]
+        if len(values) != len(key):
+            self.notify(f"give {len(key)} values: {', '.join(key)}", severity="error")
+            return
+        self.go_to(dict(zip(key, values, strict=True)))
+
+    @work(group="fetch", exit_on_error=False)
+    async def go_to(self, key: dict[str, str]) -> None:
+        assert self.view is not None
+        row = await self.session.row_where(self.view, key)
+        if row is None:
+            wanted = ", ".join(f"{k} = {v}" for k, v in key.items())
+            self.notify(f"no row where {wanted}" + (" within the filters" if self.view.filters
+                                                    else ""), severity="warning")
+            return
+        rows = await self.session.page(self.view, "from", row)
+        self.grid.show(rows, at_start=False, at_end=len(rows) < PAGE_SIZE, cursor=0)
+        self.show_title()
+
+    def action_follow_key(self) -> None:
+        view, entry, column = self.view, self.grid.entry(), self.grid.column_name
+        if view is None or not isinstance(entry, Row) or column is None:
+            return
+        key = next((fk for fk in view.table.references if column in fk.columns), None)
+        if key is None:
+            self.notify(f"{column} is not part of a foreign key", severity="warning")
+            return
+        values = [entry.values[view.table.column_index(c)] for c in key.columns]
+        if None in values:
+            self.notify("a NULL foreign key references no row", severity="warning")
+            return
+        self.open(key.ref_schema, key.ref_table, tuple(
+            Filter(name, "=", value) for name, value in zip(key.ref_columns, values,
+                                                              strict=True)))
+
+    @work(group="ask", exclusive=True, exit_on_error=False)
+    async def action_referencing(self) -> None:
+        view, entry = self.view, self.grid.entry()
+        if view is None or not isinstance(entry, Row):
+            return
+        keys = list(view.table.referenced_by)
+        if not keys:
+            self.notify(f"no foreign key references {view.table.qualified}",
+                        severity="warning")
+            return
+        choices = [(f"{k.schema}.{k.table} ({', '.join(k.columns)}) via {k.name}", str(i))
+                   for i, k in enumerate(keys)]
+        index = await self.app.push_screen_wait(PickerModal(
+            "Rows that reference this one, in",
+            lambda search: [c for c in choices if search.lower() in c[0].lower()]))
+        if index is None:
+            return
+        key = keys[int(index)]
+        values = [entry.values[view.table.column_index(c)] for c in key.ref_columns]
+        self.open(key.schema, key.table, tuple(
+            Filter(name, "=", value) if value is not None else Filter(name, "is null")
+            for name, value in zip(key.columns, values, strict=True)))
+
+    def action_back(self) -> None:
+        if not self.history:
+            return
+        previous = self.history.pop()
+        self.ask_to_leave(lambda: self.open(previous.table.schema, previous.table.name,
+                                            previous.filters, remember=False))
+
+    @work(group="count", exit_on_error=False)
+    async def action_count(self) -> None:
+        if self.view is not None:
+            self.notify("counting…", timeout=2)
+            self.exact = await self.session.count(self.view)
+            self.show_title()
 
 
 def _rows(count: int) -> str:
@@ -199,4 +341,3 @@ def details_text(table: TableInfo) -> Table:
     for detail in table.details:
         grid.add_row(Text(detail.kind), Text(f"{detail.name}: {detail.definition}"))
     return grid
-
