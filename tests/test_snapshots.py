@@ -1,5 +1,5 @@
-"""What each section shows, at 80x24 and 200x50, against stored snapshots (SVG): a seeded,
-deterministic database and a stack whose services are all down, so nothing in the picture
+"""What each section shows, at 80x24, 120x36 and 200x50, against stored snapshots (SVG): a
+seeded, deterministic database and a stack whose services are all down, so nothing in the picture
 depends on time, ports or timings. `pytest --snapshot-update` records them anew after a
 deliberate change; look at the report's pictures before accepting one."""
 
@@ -21,8 +21,8 @@ from crestfall_tui.widgets import ExtensionList, ServiceTable, TableGrid
 from tests.drivers import state_of, until
 from tests.helpers import StackUnderTest, scratch_database
 
-SIZES = [(80, 24), (200, 50)]
-SIZE_IDS = ["80x24", "200x50"]
+SIZES = [(80, 24), (120, 36), (200, 50)]
+SIZE_IDS = ["80x24", "120x36", "200x50"]
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,7 @@ class ServiceTable(DataTable[Text | str]):
             cells = self._cells(service)
             if service.name in self.rows:
                 for column, value in zip(COLUMNS, cells, strict=True):
-                    self.update_cell(service.name, column, value)
+                    self.update_cell(service.name, column, value, update_width=True)
             else:
                 self.add_row(*cells, key=service.name)
         self.refresh_uptimes()

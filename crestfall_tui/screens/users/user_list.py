@@ -119,12 +119,18 @@ class UserList(Pane):
                 yield Static("", id="users-detail-text")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        self.query_one("#users-detail").border_title = "User"
+        self.load()
+
+    def _fresh_table(self) -> DataTable[object]:
+        """The table emptied, its columns again: widths fit what this list shows, not
+        the widest value any earlier list held."""
+        table: DataTable[object] = self.query_one(DataTable)
+        table.clear(columns=True)
         table.add_column(" ", key="mark", width=1)
         for column in ("user", "created", "last sign-in", "state"):
             table.add_column(column, key=column)
-        self.query_one("#users-detail").border_title = "User"
-        self.load()
+        return table
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # A read-only stack's login cannot write: its write keys are not offered.
@@ -149,8 +155,7 @@ class UserList(Pane):
     async def action_last_page(self) -> None:
         found = await self.users.page(self.search, filters=self.filters, sort=self.sort,
                                       contains=self.contains, last=True)
-        table = self.query_one(DataTable)
-        table.clear()
+        table = self._fresh_table()
         self.shown = found
         self._more = False
         for user in found:
@@ -170,7 +175,7 @@ class UserList(Pane):
         table = self.query_one(DataTable)
         if not more:
             self.shown = []
-            table.clear()
+            table = self._fresh_table()
             self._count = str(await self.users.count(self.search, filters=self.filters,
                                                      contains=self.contains))
         self._more = len(found) == PAGE
