@@ -167,3 +167,29 @@ async def test_ctrl_q_quits_from_the_editor_too(stack: StackUnderTest) -> None:
         assert editor.text == "q" and app.is_running
         await pilot.press("ctrl+q")
         await until(pilot, lambda: not app.is_running)
+
+
+async def test_questions_show_text_with_brackets_as_written() -> None:
+    """A question, a picker's title, a reader's title and an editor's title that hold
+    what Rich would read as markup (a table named `[b]`, an error quoting `[/x]`) show it as
+    written; none of them fails."""
+    from textual.app import App
+    from textual.widgets import Label
+
+    from crestfall_tui.modals import (
+        ConfirmModal,
+        PickerModal,
+        PromptModal,
+        TextEditorModal,
+        TextModal,
+    )
+
+    text = "public.[b]weird[/b] and [/oops] [link=x]"
+    for modal in (PromptModal(text), ConfirmModal(text), PickerModal(text, lambda _: []),
+                  TextModal(text, "body"), TextEditorModal(text, "{}")):
+        app: App[None] = App()
+        async with app.run_test() as pilot:
+            app.push_screen(modal)
+            await pilot.pause()
+            shown = str(modal.query(Label).first().render())
+            assert "[b]weird[/b] and [/oops] [link=x]" in shown, (type(modal), shown)

@@ -43,7 +43,8 @@ class PickerModal(CrestfallModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="frame"):
-            yield Label(f"{self.title_text}: type to filter, enter chooses, escape closes")
+            yield Label(f"{self.title_text}: type to filter, enter chooses, escape closes",
+                        markup=False)
             yield Input(placeholder="search", id="picker-search")
             yield OptionList(id="picker-list")
 

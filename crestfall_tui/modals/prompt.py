@@ -38,7 +38,7 @@ class PromptModal(CrestfallModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="frame -warning" if self.warning else "frame"):
-            yield Label(self.question)
+            yield Label(self.question, markup=False)
             yield Input(value=self.value, id="prompt-input", password=self.password)
 
     @on(Input.Submitted)

@@ -33,5 +33,5 @@ class TextModal(ReadingModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="frame"):
-            yield Label(f"{self.title_text} — escape closes")
+            yield Label(f"{self.title_text} — escape closes", markup=False)
             yield TextArea(self.text, read_only=True, soft_wrap=True, language=self.language)

@@ -32,7 +32,7 @@ class TextEditorModal(CrestfallModal[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="frame"):
-            yield Label(f"{self.title_text} — ctrl+s keeps it, escape cancels")
+            yield Label(f"{self.title_text} — ctrl+s keeps it, escape cancels", markup=False)
             if self.error:
                 yield Label(self.error, id="text-editor-error", markup=False)
             yield TextArea(self.text, language=self.language, soft_wrap=True,

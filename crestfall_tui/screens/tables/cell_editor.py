@@ -69,7 +69,8 @@ class CellEditorModal(CrestfallModal[str | None]):
         column = self.column
         with Vertical(classes="frame"):
             yield Label(f"{column.name} ({column.type_sql}"
-                        f"{'' if column.nullable else ', not null'}) — {self._keys()}")
+                        f"{'' if column.nullable else ', not null'}) — {self._keys()}",
+                        markup=False)
             if self.kind == "enum":
                 yield OptionList(*[Option(label, id=label) for label in
                                    column.enum_labels or ()], id="editor-options")
@@ -84,7 +85,7 @@ class CellEditorModal(CrestfallModal[str | None]):
                     kind = "number"
                 yield Input(self.current or "", type=kind, id="editor-line",
                             placeholder=self._hint(), select_on_focus=False)
-            yield Label("", id="editor-error")
+            yield Label("", id="editor-error", markup=False)
 
     def _keys(self) -> str:
         if self.kind == "enum":

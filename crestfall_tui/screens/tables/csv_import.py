@@ -44,7 +44,8 @@ class ImportModal(CrestfallModal[CsvPlan | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="frame"):
             yield Label(f"Import {self.plan.path.name} into {self.table.qualified}: enter "
-                        "maps the CSV column under the cursor, l loads, escape cancels")
+                        "maps the CSV column under the cursor, l loads, escape cancels",
+                        markup=False)
             preview: DataTable[Text] = DataTable(zebra_stripes=True, cursor_type="none")
             preview.add_columns(*self.plan.header)
             for row in self.plan.rows:
@@ -52,7 +53,7 @@ class ImportModal(CrestfallModal[CsvPlan | None]):
                                 + [Text("")] * (len(self.plan.header) - len(row)))
             yield preview
             yield OptionList(id="import-mapping")
-            yield Label("", id="import-problems")
+            yield Label("", id="import-problems", markup=False)
 
     def on_mount(self) -> None:
         self.show_mapping()

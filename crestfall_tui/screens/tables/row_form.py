@@ -45,7 +45,8 @@ class RowFormModal(CrestfallModal[dict[str, str] | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="frame"):
             yield Label(f"New row in {self.table.qualified} — blank takes the default; enter "
-                        "goes to the next field, ctrl+s adds the row, escape cancels")
+                        "goes to the next field, ctrl+s adds the row, escape cancels",
+                        markup=False)
             filled_by = ", ".join(self.table.insert_triggers)
             required = f"required, unless trigger {filled_by} fills it" if filled_by \
                 else "required"
@@ -60,7 +61,7 @@ class RowFormModal(CrestfallModal[dict[str, str] | None]):
                                 classes="field-name")
                     yield Input(self.values.get(column.name, ""), placeholder=hint,
                                 id=f"field-{index}")
-            yield Label("", id="form-error")
+            yield Label("", id="form-error", markup=False)
 
     def on_mount(self) -> None:
         fields = self._fields()
