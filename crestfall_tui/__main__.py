@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from crestfall_tui import __version__
 from crestfall_tui.commands import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, HeadlessTwin
+from crestfall_tui.commands import cron as cron_twin
 from crestfall_tui.commands import query as query_twin
 from crestfall_tui.commands import stack as stack_twin
 from crestfall_tui.commands import users as users_twin
@@ -20,7 +21,7 @@ from crestfall_tui.services.databases import remembered_database
 from crestfall_tui.stack import choose_runtime
 
 TWINS: dict[str, HeadlessTwin] = {"query": query_twin, "stack": stack_twin,
-                                  "users": users_twin}
+                                  "users": users_twin, "cron": cron_twin}
 """Each section's headless twin: `add_parser(commands, common)` and `run(args, stack)`."""
 
 

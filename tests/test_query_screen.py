@@ -95,7 +95,7 @@ async def test_escape_cancels_and_the_session_goes_on(stack: StackUnderTest) -> 
         assert isinstance(screen, QueryScreen)
         await pilot.press("ctrl+j")
         await until(pilot, lambda: screen.running)
-        await pilot.pause(0.3)
+        await until(pilot, lambda: _sleeping(stack))  # on the server, so there is a cancel
         await pilot.press("escape")
         await until(pilot, lambda: "canceling statement" in log_text(app), within=10)
         assert not screen.running
@@ -316,3 +316,15 @@ async def test_results_keep_room_at_80x24(stack: StackUnderTest) -> None:
             grid = current_grid(app)
             assert grid.view_size.height - grid.header_height >= rows, size
             assert app.screen.query_one("#editor").size.height >= 3
+
+
+def _sleeping(stack: StackUnderTest) -> bool:
+    """Whether the server is running the studio's `pg_sleep` (or fetching from the cursor
+    it streams through)."""
+    import psycopg
+
+    with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+        row = conn.execute("select count(*) from pg_stat_activity where state = 'active' "
+                           "and (query like '%pg_sleep(30)%' or query like "
+                           "'FETCH%crestfall_query%') and pid <> pg_backend_pid()").fetchone()
+    return bool(row and row[0])

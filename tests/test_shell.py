@@ -88,14 +88,20 @@ async def test_quit_asks_about_every_sections_unsaved_work(stack: StackUnderTest
         await app.switch_mode("tables")
         await app.switch_mode("query")
         app.studio.table_pending.insert({"v": "x"})
-        [e async for e in app.studio.query_session.run_all("begin")]
+        # Through the screen's lock, as its own runs go: the screen looks at the idle
+        # session's socket between runs, which must not race a statement on it.
+        query = app.screen
+        assert isinstance(query, QueryScreen)
+        async with query.run.lock:
+            [e async for e in app.studio.query_session.run_all("begin")]
         await app.run_action("quit")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         question = app.screen.question  # type: ignore[attr-defined]
         assert "Table edits are pending" in question and "A transaction is open" in question
         await pilot.press("n")
         assert app.is_running
-        [e async for e in app.studio.query_session.run_all("rollback")]
+        async with query.run.lock:
+            [e async for e in app.studio.query_session.run_all("rollback")]
         app.studio.table_pending.reset()
         await app.run_action("quit")
         await until(pilot, lambda: not app.is_running)

@@ -17,8 +17,10 @@ import jwt
 import psycopg
 import pytest
 
+from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.auth_tokens import mint_token
-from crestfall_tui.services.users import UserError, Users, parse_duration
+from crestfall_tui.services.units import parse_duration
+from crestfall_tui.services.users import UserError, Users
 from tests.helpers import BINARY, StackUnderTest, run_cli
 
 Db = psycopg.Connection[tuple[object, ...]]
@@ -87,7 +89,7 @@ async def test_ban_and_unban(users: Users) -> None:
     assert banned.banned_until is not None
     assert (await users.unban(user.id)).banned_until is None
     for bad in ("soon", "", "5 parsecs"):
-        with pytest.raises(UserError, match="not a duration"):
+        with pytest.raises(CrestfallError, match="not a duration"):
             parse_duration(bad)
     with pytest.raises(UserError, match="no user"):
         await users.ban("nobody@users.test", timedelta(hours=1))

@@ -14,7 +14,8 @@ from crestfall_tui.commands import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.auth_tokens import check_token, describe, mint_token
-from crestfall_tui.services.users import SORTS, AuthUser, Users, metadata_diff, parse_duration
+from crestfall_tui.services.units import parse_duration
+from crestfall_tui.services.users import SORTS, AuthUser, Users, metadata_diff
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:

@@ -27,8 +27,6 @@ ZERO_INSTANCE = "00000000-0000-0000-0000-000000000000"
 ACCESS_TOKEN_LIFETIME = timedelta(hours=1)
 """GoTrue's default JWT lifetime (GOTRUE_JWT_EXP, 3600 s): how long an access token issued
 before a lock-out stays valid."""
-_DURATION = re.compile(r"(\d+)\s*(s|m|h|d|w)")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _USER_COLUMNS = """u.id::text, u.email, u.phone, u.created_at, u.last_sign_in_at,
     u.email_confirmed_at, u.banned_until, u.deleted_at, u.is_anonymous, u.is_sso_user,
     coalesce(u.raw_app_meta_data -> 'providers', '[]'::jsonb)::text"""
@@ -247,14 +245,6 @@ class Anomalies:
                 "stale_sessions": [{"session": i, "user_id": u, "user": e,
                                     "last_refreshed": _iso(at)}
                                    for i, u, e, at in self.stale_sessions]}
-
-
-def parse_duration(text: str) -> timedelta:
-    """`30m`, `24h`, `7d`, `1h30m` (s, m, h, d, w)."""
-    compact = text.replace(" ", "")
-    if not compact or _DURATION.sub("", compact):
-        raise UserError(f"{text!r} is not a duration such as 30m, 24h or 7d")
-    return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(compact)))
 
 
 CATALOG_SECONDS = 30.0

@@ -13,7 +13,8 @@ from textual.widgets import DataTable, Static
 
 from crestfall_tui.modals import PromptModal
 from crestfall_tui.screens.users.shown import when
-from crestfall_tui.services.users import AuthSession, Users, parse_duration
+from crestfall_tui.services.units import parse_duration
+from crestfall_tui.services.users import AuthSession, Users
 from crestfall_tui.widgets.pane import Pane
 
 PAGE = 200

@@ -21,6 +21,7 @@ from crestfall_tui.screens.base import ShowRows
 from crestfall_tui.screens.users.shown import name, when
 from crestfall_tui.services.auth_tokens import check_token, describe, mint_token
 from crestfall_tui.services.run_as import RunAs
+from crestfall_tui.services.units import parse_duration
 from crestfall_tui.services.users import (
     FILTERS,
     PAGE,
@@ -30,7 +31,6 @@ from crestfall_tui.services.users import (
     UserError,
     Users,
     metadata_diff,
-    parse_duration,
 )
 from crestfall_tui.widgets.pane import Pane
 
