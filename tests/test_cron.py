@@ -138,3 +138,39 @@ def test_the_headless_twin(stack: StackUnderTest) -> None:
         "crestfall-tui: Cron: no cron job 'no-such-job-here'")
     assert stack.cli("cron", "prune", "--older-than", "soon").returncode == 1
     assert stack.cli("cron", "remove", name).returncode == 0
+
+
+async def test_schedule_health_settings_and_the_history_index(stack: StackUnderTest,
+                                                              db: Db) -> None:
+    """A job due every 20 minutes that ran 3 times since its first run 2 hours ago is
+    flagged missed and (all its runs failed) always failing; a run left `running` for hours
+    is stuck; a new job has no run yet. The settings come from pg_settings; the history
+    index is offered, then made."""
+    cron = Cron(stack.runtime.postgres(read_only=False))
+    tag = uuid.uuid4().hex[:6]
+    flaky = await cron.add(f"flaky-{tag}", "*/20 * * * *", "select 1/0")
+    stuck = await cron.add(f"stuck-{tag}", "0 2 * * *", "select pg_sleep(1)")
+    fresh = await cron.add(f"fresh-{tag}", "0 5 * * *", "select 1")
+    try:
+        db.execute("insert into cron.job_run_details (jobid, status, return_message, "
+                   "start_time, end_time) select %s, 'failed', 'division by zero', "
+                   "now() - g * interval '40 minutes', now() - g * interval '40 minutes' "
+                   "from generate_series(3, 1, -1) g", (flaky.id,))  # oldest first, as pg_cron
+        db.execute("insert into cron.job_run_details (jobid, status, start_time) values "
+                   "(%s, 'running', now() - interval '3 hours')", (stuck.id,))
+        flags = (await cron.job(str(flaky.id))).health()
+        assert any(f.startswith("missed: ") for f in flags), flags  # ~6 due since the first
+        assert "always failing (every run in 24 h failed)" in flags
+        assert any(f.startswith("stuck: running") for f in (await cron.job(str(stuck.id)))
+                   .health())
+        assert (await cron.job(str(fresh.id))).health() == ["no run recorded yet"]
+        assert ("cron.database_name", "postgres") in [(n, v) for n, v, _ in
+                                                       await cron.settings()]
+        if await cron.missing_index():
+            assert "cron.job_run_details (jobid, runid)" in await cron.create_index()
+        assert await cron.missing_index() is None
+    finally:
+        for job in (flaky, stuck, fresh):
+            await cron.remove(str(job.id))
+            db.execute("delete from cron.job_run_details where jobid = %s", (job.id,))
+        await cron.close()

@@ -47,6 +47,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     history.add_argument("--since", metavar="DURATION", help="only runs started within, "
                          "as 24h or 7d")
     history.add_argument("--limit", type=int, default=50)
+    verb("settings", "pg_cron's settings and where each was set", job=False)
+    index = verb("index", "whether the history index per job is there (and the statement "
+                          "that makes it)", job=False)
+    index.add_argument("--create", action="store_true", help="make it (concurrently)")
     prune = verb("prune", "delete runs older than a while, in batches", job=False)
     prune.add_argument("--older-than", required=True, metavar="DURATION",
                        help="as 30d")
@@ -94,6 +98,13 @@ async def _verb(cron: Cron, args: argparse.Namespace) -> Any:
         since = parse_duration(args.since) if args.since else None
         return [run.to_json() for run in await cron.history(
             args.job, failed=args.failed, since=since, limit=args.limit)]
+    if verb == "settings":
+        return [{"name": n, "value": v, "source": s} for n, v, s in await cron.settings()]
+    if verb == "index":
+        missing = await cron.missing_index()
+        if missing and args.create:
+            return {"index": await cron.create_index(), "created": True}
+        return {"index": missing, "created": False}
     return {"deleted": await cron.prune(parse_duration(args.older_than))}
 
 
@@ -114,6 +125,13 @@ def _for_people(verb: str, result: Any) -> str:
                          f"  {r['return_message']}" for r in result) or "no runs"
     if verb == "prune":
         return f"deleted {result['deleted']:,} run(s)"
+    if verb == "settings":
+        return "\n".join(f"{s['name']} = {s['value']}  ({s['source']})" for s in result)
+    if verb == "index":
+        if result["created"]:
+            return f"made it: {result['index']}"
+        return (f"missing; --create makes it: {result['index']}" if result["index"]
+                else "the history index is there")
     return _job_line(result) + "\n  next (GMT): " + (", ".join(result["next_runs"])
                                                     or "none (disabled)")
 
@@ -124,6 +142,7 @@ def _job_line(job: dict[str, Any]) -> str:
     return (f"{job['id']}  {job['name'] or '-'}  {job['schedule']}  "
             f"{'active' if job['active'] else 'disabled'}  {said}  "
             f"{job['runs_24h']} runs / {job['failures_24h']} failed in 24h  "
-            f"{job['database']}  {job['command'].splitlines()[0][:60] if job['command'] else ''}")
+            f"{job['database']}  {job['command'].splitlines()[0][:60] if job['command'] else ''}"
+            + "".join(f"\n  ! {flag}" for flag in job["health"]))
 
 

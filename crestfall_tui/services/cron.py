@@ -18,6 +18,10 @@ from crestfall_tui.services.calls import Calls
 HISTORY_PAGE = 100
 PRUNE_BATCH = 10_000
 NEXT_RUNS = 3
+HISTORY_INDEX = ("create index concurrently if not exists crestfall_cron_runs_job_idx "
+                 "on cron.job_run_details (jobid, runid)")
+"""What the per-job lookups (last run, 24 hours, a job's history) need to stay fast at
+millions of runs; offered before it is made."""
 _SECONDS = re.compile(r"^\s*\d+\s+seconds?\s*$", re.IGNORECASE)
 
 
@@ -40,6 +44,8 @@ class CronJob:
     last_end: datetime | None
     runs_24h: int
     failures_24h: int
+    first_start: datetime | None = None
+    """When its first recorded run started (pg_cron keeps no creation time)."""
 
     @property
     def last_duration(self) -> timedelta | None:
@@ -52,6 +58,38 @@ class CronJob:
         """When pg_cron runs the job next, in `zone` (GMT for pg_cron 1.4)."""
         return next_runs(self.schedule, zone, after, count)
 
+    def expected_24h(self, now: datetime | None = None) -> int:
+        """How many times the schedule fired in the last 24 hours (GMT), counted from its
+        first recorded run when that is later."""
+        now = now or datetime.now(UTC)
+        since = now - timedelta(hours=24)
+        if self.first_start is not None and self.first_start > since:
+            since = self.first_start - timedelta(seconds=1)
+        fired = 0
+        settled = now - timedelta(minutes=1)  # a run due this minute may not have started
+        for at in next_runs(self.schedule, UTC, since, 1441):
+            if at > settled:
+                break
+            fired += 1
+        return fired
+
+    def health(self, now: datetime | None = None) -> list[str]:
+        """What looks wrong: runs missed in the last 24 hours, always failing, a run stuck
+        in running for over an hour, never ran at all."""
+        now = now or datetime.now(UTC)
+        flags = []
+        expected = self.expected_24h(now) if self.active and self.first_start else 0
+        if self.runs_24h < expected:
+            flags.append(f"missed: {self.runs_24h} of {expected} runs in 24 h")
+        if self.runs_24h and self.failures_24h == self.runs_24h:
+            flags.append("always failing (every run in 24 h failed)")
+        if self.last_status in ("starting", "running", "sending", "connecting") and \
+                self.last_start is not None and now - self.last_start > timedelta(hours=1):
+            flags.append(f"stuck: {self.last_status} since {self.last_start:%Y-%m-%d %H:%M}")
+        if self.last_start is None and self.active:
+            flags.append("no run recorded yet")
+        return flags
+
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "schedule": self.schedule,
                 "command": self.command, "database": self.database,
@@ -61,7 +99,7 @@ class CronJob:
                     "end": self.last_end.isoformat() if self.last_end else None},
                 "runs_24h": self.runs_24h, "failures_24h": self.failures_24h,
                 "next_runs": [at.isoformat() for at in self.next_runs()] if self.active
-                else []}
+                else [], "health": self.health()}
 
 
 @dataclass(frozen=True)
@@ -103,11 +141,14 @@ def next_runs(schedule: str, zone: Any = UTC, after: datetime | None = None,
 _JOBS = """
 select j.jobid, coalesce(j.jobname::text, ''), j.schedule, j.command, j.database, j.username,
        j.active, last.status, last.start_time, last.end_time,
-       coalesce(day.runs, 0), coalesce(day.failures, 0)
+       coalesce(day.runs, 0), coalesce(day.failures, 0), first.start_time
 from cron.job j
 left join lateral (
     select d.status, d.start_time, d.end_time from cron.job_run_details d
     where d.jobid = j.jobid order by d.runid desc limit 1) last on true
+left join lateral (
+    select d.start_time from cron.job_run_details d
+    where d.jobid = j.jobid order by d.runid limit 1) first on true
 left join lateral (
     select count(*) as runs, count(*) filter (where d.status = 'failed') as failures
     from cron.job_run_details d
@@ -190,6 +231,30 @@ class Cron:
                 raise CronError(str(error.diag.message_primary)) from None
         return await self.job(name)
 
+    async def settings(self) -> list[tuple[str, str, str]]:
+        """pg_cron's settings: (name, value, where it was set)."""
+        async with self.calls.connection() as conn:
+            rows = await (await conn.execute(
+                "select name, setting, source from pg_settings where name like 'cron.%' "
+                "order by name")).fetchall()
+        return [(str(n), str(v), str(s)) for n, v, s in rows]
+
+    async def missing_index(self) -> str | None:
+        """The index that makes a job's history read by key (pg_cron indexes only the run
+        id), when it is not there: the statement that makes it; None when it is."""
+        async with self.calls.connection() as conn:
+            row = await (await conn.execute(
+                "select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid "
+                "and a.attnum = i.indkey[0] where i.indrelid = "
+                "'cron.job_run_details'::regclass and a.attname = 'jobid'")).fetchone()
+        return None if row else HISTORY_INDEX
+
+    async def create_index(self) -> str:
+        """Make the history index (concurrently, so runs keep being written)."""
+        async with self.calls.connection() as conn:
+            await conn.execute(HISTORY_INDEX)
+        return HISTORY_INDEX
+
     async def set_active(self, name: str, active: bool) -> CronJob:
         job = await self.job(name)
         async with self.calls.connection() as conn:
@@ -266,7 +331,7 @@ class Cron:
 
 def _job(row: tuple[Any, ...]) -> CronJob:
     (job_id, name, schedule, command, database, username, active, status, start, end,
-     runs, failures) = row
+     runs, failures, first) = row
     return CronJob(int(job_id), str(name), str(schedule), str(command), str(database),
                    str(username), bool(active), None if status is None else str(status),
-                   start, end, int(runs), int(failures))
+                   start, end, int(runs), int(failures), first)
