@@ -25,3 +25,20 @@ class HeadlessTwin(Protocol):
 
     def run(self, args: argparse.Namespace, stack: StackConfig) -> int:
         """Carry out the parsed command on `stack`; the exit code."""
+
+
+def verb_maker(section: Any, dest: str, subject: str, subject_help: str,
+               common: argparse.ArgumentParser) -> Any:
+    """The `add(name, text, *, subject=True)` a twin declares its verbs with: each verb
+    takes the section's common options and `--json`, and (unless `subject=False`) the
+    thing it acts on as its first argument."""
+    verbs = section.add_subparsers(dest=dest, metavar="VERB", required=True)
+
+    def add(name: str, text: str, *, subject_too: bool = True) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = verbs.add_parser(name, help=text, parents=[common])
+        if subject_too:
+            parser.add_argument(subject, help=subject_help)
+        parser.add_argument("--json", action="store_true", help="print JSON")
+        return parser
+
+    return add

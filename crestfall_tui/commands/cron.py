@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from crestfall_tui.commands import EXIT_OK, EXIT_USAGE
+from crestfall_tui.commands import EXIT_OK, EXIT_USAGE, verb_maker
 from crestfall_tui.config import StackConfig
 from crestfall_tui.services.cron import Cron
 from crestfall_tui.services.units import parse_duration
@@ -20,17 +20,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """`crestfall-tui cron <verb> ...` on the command line."""
     cron = commands.add_parser("cron", help="pg_cron jobs and their runs (list, add, "
                                             "history, prune, ...)")
-    verbs = cron.add_subparsers(dest="verb", metavar="VERB", required=True)
-
-    def verb(name: str, text: str, *, job: bool = True) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = verbs.add_parser(name, help=text, parents=[common])
-        if job:
-            parser.add_argument("job", help="the job's name (or id)")
-        parser.add_argument("--json", action="store_true", help="print JSON")
-        return parser
+    verb = verb_maker(cron, "verb", "job", "the job's name (or id)", common)
 
     verb("list", "every job: schedule, next runs, last run, runs and failures in 24 h",
-         job=False)
+         subject_too=False)
     verb("show", "one job, with its next runs")
     add = verb("add", "schedule a job (pg_cron checks the schedule); --database names the "
                       "database it runs in (default: pg_cron's own)")
@@ -41,17 +34,17 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     verb("enable", "let the job run on its schedule")
     verb("disable", "keep the job, but run it no more")
     verb("remove", "unschedule the job (its history stays)")
-    history = verb("history", "runs newest first (of one job, or all)", job=False)
+    history = verb("history", "runs newest first (of one job, or all)", subject_too=False)
     history.add_argument("job", nargs="?", help="the job's name (or id); all when left out")
     history.add_argument("--failed", action="store_true", help="only the failed runs")
     history.add_argument("--since", metavar="DURATION", help="only runs started within, "
                          "as 24h or 7d")
     history.add_argument("--limit", type=int, default=50)
-    verb("settings", "pg_cron's settings and where each was set", job=False)
+    verb("settings", "pg_cron's settings and where each was set", subject_too=False)
     index = verb("index", "whether the history index per job is there (and the statement "
-                          "that makes it)", job=False)
+                          "that makes it)", subject_too=False)
     index.add_argument("--create", action="store_true", help="make it (concurrently)")
-    prune = verb("prune", "delete runs older than a while, in batches", job=False)
+    prune = verb("prune", "delete runs older than a while, in batches", subject_too=False)
     prune.add_argument("--older-than", required=True, metavar="DURATION",
                        help="as 30d")
 

@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from crestfall_tui.commands import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from crestfall_tui.commands import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, verb_maker
 from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.auth_tokens import check_token, describe, mint_token
@@ -22,16 +22,9 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     """`crestfall-tui users <verb> ...` on the command line."""
     users = commands.add_parser("users", help="auth users and sessions (list, create, ban, "
                                               "lock out, ...)")
-    verbs = users.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verb = verb_maker(users, "verb", "user", "the user's email or id", common)
 
-    def verb(name: str, text: str, *, who: bool = True) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = verbs.add_parser(name, help=text, parents=[common])
-        if who:
-            parser.add_argument("user", help="the user's email or id")
-        parser.add_argument("--json", action="store_true", help="print JSON")
-        return parser
-
-    listing = verb("list", "users in order of creation", who=False)
+    listing = verb("list", "users in order of creation", subject_too=False)
     listing.add_argument("--search", default="", help="an id, or the start of an email or "
                                                       "phone")
     listing.add_argument("--filter", action="append", default=[], metavar="NAME",
@@ -48,7 +41,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     listing.add_argument("--limit", type=int, default=50)
     create = verb("create", "a user with an email or a phone (and a password read from "
                             "stdin)",
-                  who=False)
+                  subject_too=False)
     address = create.add_mutually_exclusive_group(required=True)
     address.add_argument("--email")
     address.add_argument("--phone", help="a phone user (as +15551234567)")
@@ -81,9 +74,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     metadata.add_argument("--app", dest="which", action="store_const", const="app",
                           default="user", help="the app metadata (default: user metadata)")
     verb("verify-token", "decode a token read from standard input and check it against the "
-                         "stack (signature, expiry, claims); exit 1 when refused", who=False)
+                         "stack (signature, expiry, claims); exit 1 when refused",
+         subject_too=False)
     anomalies = verb("anomalies", "users with many sessions, sessions not refreshed for long",
-                     who=False)
+                     subject_too=False)
     anomalies.add_argument("--sessions", type=int, default=5, metavar="N",
                            help="flag users with more than N sessions (5)")
     anomalies.add_argument("--stale", default="30d", metavar="DURATION",

@@ -10,7 +10,9 @@ from textual.widgets import DataTable
 from crestfall_tui.stack.model import Progress, ServiceState, ServiceStatus, StackStatus
 
 COLUMNS = ("service", "state", "port", "version", "uptime", "detail")
-WIDTHS = {"service": 7, "state": 15, "port": 5, "version": 8, "uptime": 8}
+WIDTHS = {"service": 7, "state": 15, "port": 5, "version": 8, "uptime": 8, "detail": 76}
+"""Every column fixed: a width that changes after the first paint left the header drawn at
+the old one (seen under load); a longer detail is cut at 76 characters."""
 MARKS = {
     ServiceState.HEALTHY: "●",
     ServiceState.STARTING: "◐",
@@ -32,8 +34,8 @@ class ServiceTable(DataTable[Text | str]):
         self._started: dict[str, datetime | None] = {}
 
     def on_mount(self) -> None:
-        # Fixed widths (the detail takes the rest): the table never lays its columns out
-        # again as states and versions change from probe to probe.
+        # Fixed widths: the table never lays its columns out again as states, versions and
+        # details change from probe to probe.
         for column in COLUMNS:
             self.add_column(column, key=column, width=WIDTHS.get(column))
 
@@ -52,7 +54,7 @@ class ServiceTable(DataTable[Text | str]):
             cells = self._cells(service)
             if service.name in self.rows:
                 for column, value in zip(COLUMNS, cells, strict=True):
-                    self.update_cell(service.name, column, value, update_width=True)
+                    self.update_cell(service.name, column, value)
             else:
                 self.add_row(*cells, key=service.name)
         self.refresh_uptimes()
