@@ -73,7 +73,8 @@ async def test_search_detail_ban_lockout_and_delete_by_keys(
         await pilot.press("down", "D")
         await until(pilot, lambda: isinstance(app.screen, PromptModal))
         await pilot.press(*"wrong", "enter")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: not isinstance(app.screen, PromptModal))
+        await app.workers.wait_for_complete()
         assert db.execute("select count(*) from auth.users where email = %s",
                           (f"keys{tag}b@users.test",)).fetchone() == (1,)
         await pilot.press("D")
@@ -124,7 +125,8 @@ async def test_new_user_by_keys_and_read_only_offers_no_writes(stack: StackUnder
         await until(pilot, lambda: isinstance(reader.screen, UsersScreen))
         reader.screen.query_one("#users-table", DataTable).focus()
         await pilot.press("n")
-        await pilot.pause(0.2)
+        await reader.workers.wait_for_complete()
+        await pilot.pause()
         assert not isinstance(reader.screen, PromptModal)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.services.calls import Calls
+from crestfall_tui.services.calls import Calls, all_of
 
 PAGE = 100
 TRIGGER = "crestfall_audit"
@@ -108,7 +108,7 @@ class Audit:
                 "select id, table_schema || '.' || table_name, op, old_record::text, "
                 "new_record::text, actor::text, db_role, changed_at "
                 "from audit.record_changes where {} order by id desc limit %s").format(
-                    sql.SQL(" and ").join(map(sql.SQL, conditions))),
+                    all_of(conditions)),
                 [*params, limit])).fetchall()
         return [Change(int(i), str(t), str(op), _object(old), _object(new),
                        None if actor_id is None else str(actor_id), str(role), at)

@@ -1,9 +1,10 @@
-"""The connections of a section's service: one kept open between calls, what Postgres
-refuses as one line. No Textual here."""
+"""What the calls of a section's service share: one connection kept open between calls,
+what Postgres refuses as one line, a WHERE made of the service's own fragments. No Textual
+here."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -56,3 +57,10 @@ class Calls:
         conn, self._idle = self._idle, None
         if conn is not None:
             await conn.close()
+
+
+def all_of(conditions: Sequence[str]) -> Any:
+    """The conditions (a service's own SQL fragments, never a value) joined with AND."""
+    from psycopg import sql
+
+    return sql.SQL(" and ").join(map(sql.SQL, conditions))

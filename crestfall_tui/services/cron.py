@@ -13,7 +13,7 @@ from typing import Any
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.services.calls import Calls
+from crestfall_tui.services.calls import Calls, all_of
 
 HISTORY_PAGE = 100
 PRUNE_BATCH = 10_000
@@ -293,7 +293,7 @@ class Cron:
                 "select d.runid, d.jobid, coalesce(d.status, ''), "
                 "coalesce(d.return_message, ''), d.start_time, d.end_time, d.job_pid "
                 "from cron.job_run_details d where {} order by d.runid desc limit %s").format(
-                    sql.SQL(" and ").join(map(sql.SQL, conditions))),
+                    all_of(conditions)),
                 [*params, limit])).fetchall()
         return [CronRun(int(i), int(j), str(s), str(m), start, end,
                         None if pid is None else int(pid))

@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.errors import CrestfallError
-from crestfall_tui.services.calls import Calls
+from crestfall_tui.services.calls import Calls, all_of
 
 PAGE = 50
 ZERO_INSTANCE = "00000000-0000-0000-0000-000000000000"
@@ -316,7 +316,7 @@ class Users:
         from psycopg import sql
 
         conditions, params = self._conditions(search, filters, contains)
-        where = sql.SQL(" and ").join(map(sql.SQL, conditions))
+        where = all_of(conditions)
         async with self._connection() as conn:  # params: the conditions' `%%` read as `%`
             if exact:
                 row = await (await conn.execute(
@@ -463,7 +463,7 @@ class Users:
             "and not coalesce(r.revoked, false)), coalesce(u.email, u.phone, '') "
             "from auth.sessions s join auth.users u on u.id = s.user_id where {} "
             "order by s.created_at desc nulls last, s.id desc {}").format(
-                sql.SQL(" and ").join(map(sql.SQL, conditions)),
+                all_of(conditions),
                 sql.SQL("limit %s" if limit else "")),
             [*params, limit] if limit else params)).fetchall()
         return [AuthSession(*cast(tuple[Any, ...], row)) for row in rows]
@@ -728,7 +728,7 @@ def _page_statement(key: str, conditions: tuple[str, ...], order: str) -> bytes:
 
     return sql.SQL("select {}, {}::text from auth.users u where {} "
                    "order by {}{}, u.id{} limit %s").format(
-        _user_columns(), sql.SQL(key), sql.SQL(" and ").join(map(sql.SQL, conditions)),
+        _user_columns(), sql.SQL(key), all_of(conditions),
         sql.SQL(key), sql.SQL(order), sql.SQL(order)).as_bytes(None)
 
 
