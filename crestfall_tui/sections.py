@@ -13,6 +13,7 @@ from crestfall_tui.config import StackConfig
 from crestfall_tui.errors import CrestfallError
 from crestfall_tui.screens import (
     CrestfallScreen,
+    CronScreen,
     QueryScreen,
     StackScreen,
     TablesScreen,
@@ -21,6 +22,7 @@ from crestfall_tui.screens import (
 from crestfall_tui.services.action_log import ActionLog
 from crestfall_tui.services.audit import Audit
 from crestfall_tui.services.authz import Authorization
+from crestfall_tui.services.cron import Cron
 from crestfall_tui.services.databases import Database, list_databases, remember_database
 from crestfall_tui.services.extensions import Extensions
 from crestfall_tui.services.pending import PendingChanges
@@ -59,9 +61,9 @@ class Studio:
                                 idle_release_s=stack.release_idle_results),
                    actions, first_status)
 
-    def auth_postgres(self) -> PostgresClient:
-        """The stack's own database (where its auth and authz schemas are), whichever
-        database Tables and Query have open."""
+    def own_postgres(self) -> PostgresClient:
+        """The stack's own database (where its auth and authz schemas and pg_cron are),
+        whichever database Tables and Query have open."""
         return self.runtime.postgres(read_only=self.stack.read_only)
 
     def open_query_as(self, run_as: RunAs) -> None:
@@ -117,7 +119,9 @@ SECTIONS: tuple[Section, ...] = (
             lambda s: QueryScreen(s.query_session, QueryHistory(s.stack.data_path),
                                   Snippets(s.stack.data_path))),
     Section("users", "f4", "Users", "Auth users, sessions, lock-out, roles, audit",
-            lambda s: UsersScreen(Users(s.auth_postgres()), Authorization(s.auth_postgres()),
-                                  Audit(s.auth_postgres()), s.jwt_secret(),
+            lambda s: UsersScreen(Users(s.own_postgres()), Authorization(s.own_postgres()),
+                                  Audit(s.own_postgres()), s.jwt_secret(),
                                   s.open_query_as)),
+    Section("cron", "f6", "Cron", "pg_cron jobs, run now, history, health, retention",
+            lambda s: CronScreen(Cron(s.own_postgres()))),
 )

@@ -45,6 +45,10 @@ class PostgresClient:
         self.reader_role: str | None = None
         """The role a read-only session reads as, when its login may become it."""
 
+    def on_database(self, database: str) -> PostgresClient:
+        """A client for another database of the same server, with the same login."""
+        return PostgresClient(self._url, read_only=self.read_only, database=database)
+
     async def open(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
         """A fresh autocommit connection the caller closes; a refused one becomes a
         CrestfallError."""

@@ -1,33 +1,45 @@
 """pg_cron's jobs and their runs, read and changed through pg_cron's own functions: jobs
-with their next runs (computed here with croniter, in the zone pg_cron schedules in), their
-last run and their last 24 hours; history paged newest first by key, never counted whole;
-retention in batches. No Textual here."""
+with their next runs (in the zone pg_cron schedules in), their last run and their last 24
+hours; history paged newest first by key, never counted whole, with the studio's own manual
+runs beside pg_cron's; running jobs and a way to cancel one. No Textual here."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from crestfall_tui.clients.postgres import PostgresClient
-from crestfall_tui.errors import CrestfallError
 from crestfall_tui.services.calls import Calls, all_of
+from crestfall_tui.services.cron_schedule import (
+    CronError,
+    in_words,
+    needs_newer,
+    next_runs,
+    shortest_gap,
+    zone_named,
+)
+
+__all__ = ["Cron", "CronError", "CronJob", "CronRun", "HistoryKey", "RunPage", "next_runs"]
 
 HISTORY_PAGE = 100
-PRUNE_BATCH = 10_000
-NEXT_RUNS = 3
-HISTORY_INDEX = ("create index concurrently if not exists crestfall_cron_runs_job_idx "
-                 "on cron.job_run_details (jobid, runid)")
-"""What the per-job lookups (last run, 24 hours, a job's history) need to stay fast at
-millions of runs; offered before it is made."""
-_SECONDS = re.compile(r"^\s*\d+\s+seconds?\s*$", re.IGNORECASE)
-
-
-class CronError(CrestfallError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, title="Cron")
+RUN_LOG = "crestfall.cron_runs"
+RUN_LOG_SCRIPT = "50_cron.sql"
+"""The init script that makes the studio's log of the runs it starts by hand."""
+HISTORY_INDEXES = (
+    "create index concurrently if not exists crestfall_cron_runs_job_idx "
+    "on cron.job_run_details (jobid, runid)",
+    "create index concurrently if not exists crestfall_cron_runs_failed_idx "
+    "on cron.job_run_details (runid) where status = 'failed'",
+)
+"""What the per-job lookups (last run, 24 hours, a job's history) and the failed runs
+across jobs need to stay fast at millions of runs (pg_cron indexes only the run id);
+offered before they are made."""
+_IN_FLIGHT = ("starting", "running", "sending", "connecting")
+LATE_AFTER = 30
+"""Seconds past its minute after which a run counts as late: pg_cron starts a run within a
+second or two of its minute unless it queued behind the job's previous run or waited for a
+free worker."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,9 @@ class CronJob:
     failures_24h: int
     first_start: datetime | None = None
     """When its first recorded run started (pg_cron keeps no creation time)."""
+    longest_24h: timedelta | None = None
+    late_24h: int = 0
+    """Runs in 24 h that started over LATE_AFTER seconds past their minute."""
 
     @property
     def last_duration(self) -> timedelta | None:
@@ -53,53 +68,66 @@ class CronJob:
             return None
         return self.last_end - self.last_start
 
+    @property
+    def words(self) -> str:
+        return in_words(self.schedule)
+
     def next_runs(self, zone: Any = UTC, after: datetime | None = None,
-                  count: int = NEXT_RUNS) -> list[datetime]:
-        """When pg_cron runs the job next, in `zone` (GMT for pg_cron 1.4)."""
+                  count: int = 3) -> list[datetime]:
+        """When pg_cron runs the job next, in `zone` (the one it schedules in)."""
         return next_runs(self.schedule, zone, after, count)
 
-    def expected_24h(self, now: datetime | None = None) -> int:
-        """How many times the schedule fired in the last 24 hours (GMT), counted from its
-        first recorded run when that is later."""
+    def expected_24h(self, now: datetime | None = None, zone: Any = UTC) -> int:
+        """How many times the schedule fired in the last 24 hours, counted from its first
+        recorded run when that is later."""
         now = now or datetime.now(UTC)
         since = now - timedelta(hours=24)
         if self.first_start is not None and self.first_start > since:
             since = self.first_start - timedelta(seconds=1)
         fired = 0
         settled = now - timedelta(minutes=1)  # a run due this minute may not have started
-        for at in next_runs(self.schedule, UTC, since, 1441):
+        for at in next_runs(self.schedule, zone, since, 1441):
             if at > settled:
                 break
             fired += 1
         return fired
 
-    def health(self, now: datetime | None = None) -> list[str]:
-        """What looks wrong: runs missed in the last 24 hours, always failing, a run stuck
-        in running for over an hour, never ran at all."""
+    def health(self, now: datetime | None = None, zone: Any = UTC) -> list[str]:
+        """What looks wrong: runs missed in 24 hours, runs that overlapped the next one or
+        queued behind it, always failing, a run stuck in running for over an hour, never
+        ran at all."""
         now = now or datetime.now(UTC)
         flags = []
-        expected = self.expected_24h(now) if self.active and self.first_start else 0
+        expected = self.expected_24h(now, zone) if self.active and self.first_start else 0
         if self.runs_24h < expected:
             flags.append(f"missed: {self.runs_24h} of {expected} runs in 24 h")
+        gap = shortest_gap(self.schedule)
+        if self.longest_24h is not None and gap is not None and self.longest_24h > gap:
+            flags.append(f"overlapping: a run took {_span(self.longest_24h)}, longer than "
+                         f"the {_span(gap)} between runs (pg_cron queues the next)")
+        if self.late_24h:
+            flags.append(f"late: {self.late_24h} run(s) in 24 h started over {LATE_AFTER} s "
+                         "past their minute (queued, or no free worker)")
         if self.runs_24h and self.failures_24h == self.runs_24h:
             flags.append("always failing (every run in 24 h failed)")
-        if self.last_status in ("starting", "running", "sending", "connecting") and \
-                self.last_start is not None and now - self.last_start > timedelta(hours=1):
+        if self.last_status in _IN_FLIGHT and self.last_start is not None and \
+                now - self.last_start > timedelta(hours=1):
             flags.append(f"stuck: {self.last_status} since {self.last_start:%Y-%m-%d %H:%M}")
         if self.last_start is None and self.active:
             flags.append("no run recorded yet")
         return flags
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, zone: tzinfo = UTC) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "schedule": self.schedule,
-                "command": self.command, "database": self.database,
-                "username": self.username, "active": self.active,
+                "schedule_in_words": self.words, "command": self.command,
+                "database": self.database, "username": self.username, "active": self.active,
                 "last_run": None if self.last_start is None else {
                     "status": self.last_status, "start": self.last_start.isoformat(),
                     "end": self.last_end.isoformat() if self.last_end else None},
                 "runs_24h": self.runs_24h, "failures_24h": self.failures_24h,
-                "next_runs": [at.isoformat() for at in self.next_runs()] if self.active
-                else [], "health": self.health()}
+                "zone": str(zone),
+                "next_runs": [at.isoformat() for at in self.next_runs(zone)] if self.active
+                else [], "health": self.health(zone=zone)}
 
 
 @dataclass(frozen=True)
@@ -111,37 +139,41 @@ class CronRun:
     start: datetime | None
     end: datetime | None
     pid: int | None
+    manual: bool = False
+    """Started by hand from the studio (its own run log), not by pg_cron."""
 
     @property
     def duration(self) -> timedelta | None:
         return None if self.start is None or self.end is None else self.end - self.start
 
+    @property
+    def in_flight(self) -> bool:
+        return self.status in _IN_FLIGHT
+
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "job_id": self.job_id, "status": self.status,
-                "return_message": self.return_message,
+                "return_message": self.return_message, "manual": self.manual,
                 "start": self.start.isoformat() if self.start else None,
                 "end": self.end.isoformat() if self.end else None, "pid": self.pid}
 
 
-def next_runs(schedule: str, zone: Any = UTC, after: datetime | None = None,
-              count: int = NEXT_RUNS) -> list[datetime]:
-    """The next `count` times a 5-field cron schedule (or @daily-style entry) fires after
-    `after` (now), in `zone`; empty for a schedule croniter does not read (pg_cron refuses
-    those too)."""
-    from croniter import croniter
-
-    start = (after or datetime.now(UTC)).astimezone(zone)
-    try:
-        found = croniter(schedule, start)
-        return [found.get_next(datetime) for _ in range(count)]
-    except (ValueError, KeyError):
-        return []
+HistoryKey = tuple[int, datetime | None]
+"""Where a page of history ends: the last pg_cron run's id and start."""
 
 
-_JOBS = """
+@dataclass(frozen=True)
+class RunPage:
+    """A page of runs, newest first, and where the next one starts (None at the end)."""
+
+    runs: list[CronRun]
+    after: HistoryKey | None = field(default=None)
+
+
+_JOBS = f"""
 select j.jobid, coalesce(j.jobname::text, ''), j.schedule, j.command, j.database, j.username,
        j.active, last.status, last.start_time, last.end_time,
-       coalesce(day.runs, 0), coalesce(day.failures, 0), first.start_time
+       coalesce(day.runs, 0), coalesce(day.failures, 0), first.start_time, day.longest,
+       coalesce(day.late, 0)
 from cron.job j
 left join lateral (
     select d.status, d.start_time, d.end_time from cron.job_run_details d
@@ -150,7 +182,10 @@ left join lateral (
     select d.start_time from cron.job_run_details d
     where d.jobid = j.jobid order by d.runid limit 1) first on true
 left join lateral (
-    select count(*) as runs, count(*) filter (where d.status = 'failed') as failures
+    select count(*) as runs, count(*) filter (where d.status = 'failed') as failures,
+           max(d.end_time - d.start_time) as longest,
+           count(*) filter (where d.start_time - date_trunc('minute', d.start_time)
+                            > interval '{LATE_AFTER} seconds') as late
     from cron.job_run_details d
     where d.jobid = j.jobid and d.start_time > now() - interval '24 hours') day on true
 """
@@ -162,6 +197,7 @@ class Cron:
     def __init__(self, postgres: PostgresClient) -> None:
         self.postgres = postgres
         self.calls = Calls(postgres, CronError)
+        self._has_run_log: bool | None = None
 
     async def close(self) -> None:
         await self.calls.close()
@@ -176,6 +212,13 @@ class Cron:
             raise CronError("pg_cron is not installed in this database (it lives in the "
                             "database cron.database_name names, `postgres` on the stack)")
         return str(row[0])
+
+    async def zone(self) -> tzinfo:
+        """The zone pg_cron schedules in: `cron.timezone` (pg_cron 1.5+), else GMT."""
+        async with self.calls.connection() as conn:
+            row = await (await conn.execute(
+                "select current_setting('cron.timezone', true)")).fetchone()
+        return zone_named(str(row[0]) if row and row[0] else None)
 
     async def jobs(self) -> list[CronJob]:
         """Every job this login may see, by id, with its last run and its 24 hours."""
@@ -202,58 +245,70 @@ class Cron:
                 "where rolname = current_user")).fetchone()
         return bool(row and row[0])
 
+    async def check_schedule(self, schedule: str) -> None:
+        """Let pg_cron itself read the schedule, in a transaction rolled back; its refusal
+        (or a feature of a newer pg_cron) as a CronError."""
+        import psycopg
+
+        if why := needs_newer(schedule, await self.version()):
+            raise CronError(why)
+        async with self.calls.connection() as conn:
+            try:
+                async with conn.transaction(force_rollback=True):
+                    await conn.execute("select cron.schedule('crestfall schedule check', "
+                                       "%s, 'select 1')", (schedule,))
+            except psycopg.errors.InvalidParameterValue as error:
+                raise CronError(str(error.diag.message_primary)) from None
+
     async def add(self, name: str, schedule: str, command: str, *,
-                  database: str | None = None) -> CronJob:
+                  database: str | None = None, username: str | None = None) -> CronJob:
         """Schedule `command` as the job `name` (pg_cron checks the schedule); an existing
         name is refused, not replaced."""
         import psycopg
 
-        version = await self.version()
-        self._check_schedule(schedule, version)
         if not name.strip():
             raise CronError("a job needs a name")
+        await self.check_schedule(schedule)
         async with self.calls.connection() as conn:
             exists = await (await conn.execute(
                 "select 1 from cron.job where jobname = %s", (name,))).fetchone()
             if exists:
                 raise CronError(f"a cron job {name!r} exists already")
             try:
-                if database:
-                    await conn.execute("select cron.schedule_in_database(%s, %s, %s, %s)",
-                                       (name, schedule, command, database))
+                if database or username:
+                    await conn.execute(
+                        "select cron.schedule_in_database(%s, %s, %s, "
+                        "coalesce(%s, current_database()), %s)",
+                        (name, schedule, command, database, username))
                 else:
                     await conn.execute("select cron.schedule(%s, %s, %s)",
                                        (name, schedule, command))
             except psycopg.errors.StringDataRightTruncation:
                 raise CronError("the job name is longer than pg_cron keeps (63 bytes in "
                                 "pg_cron 1.4)") from None
-            except psycopg.errors.InvalidParameterValue as error:
-                raise CronError(str(error.diag.message_primary)) from None
+            except psycopg.Error as error:
+                raise CronError(str(error.diag.message_primary or error)) from None
         return await self.job(name)
 
-    async def settings(self) -> list[tuple[str, str, str]]:
-        """pg_cron's settings: (name, value, where it was set)."""
-        async with self.calls.connection() as conn:
-            rows = await (await conn.execute(
-                "select name, setting, source from pg_settings where name like 'cron.%' "
-                "order by name")).fetchall()
-        return [(str(n), str(v), str(s)) for n, v, s in rows]
+    async def update(self, name: str, *, schedule: str | None = None,
+                     command: str | None = None, database: str | None = None,
+                     username: str | None = None) -> CronJob:
+        """Change what is given of a job, through `cron.alter_job` (the schedule checked
+        first)."""
+        import psycopg
 
-    async def missing_index(self) -> str | None:
-        """The index that makes a job's history read by key (pg_cron indexes only the run
-        id), when it is not there: the statement that makes it; None when it is."""
+        job = await self.job(name)
+        if schedule is not None and schedule != job.schedule:
+            await self.check_schedule(schedule)
         async with self.calls.connection() as conn:
-            row = await (await conn.execute(
-                "select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid "
-                "and a.attnum = i.indkey[0] where i.indrelid = "
-                "'cron.job_run_details'::regclass and a.attname = 'jobid'")).fetchone()
-        return None if row else HISTORY_INDEX
-
-    async def create_index(self) -> str:
-        """Make the history index (concurrently, so runs keep being written)."""
-        async with self.calls.connection() as conn:
-            await conn.execute(HISTORY_INDEX)
-        return HISTORY_INDEX
+            try:
+                await conn.execute(
+                    "select cron.alter_job(%s, schedule => %s, command => %s, "
+                    "database => %s, username => %s)",
+                    (job.id, schedule, command, database, username))
+            except psycopg.Error as error:
+                raise CronError(str(error.diag.message_primary or error)) from None
+        return await self.job(str(job.id))
 
     async def set_active(self, name: str, active: bool) -> CronJob:
         job = await self.job(name)
@@ -268,10 +323,12 @@ class Cron:
         return job
 
     async def history(self, name: str | None = None, *, failed: bool = False,
-                      since: timedelta | None = None, before: int | None = None,
-                      limit: int = HISTORY_PAGE) -> list[CronRun]:
-        """Runs newest first (of one job, or all), the page before the run id `before`:
-        read by key, never counted whole."""
+                      since: timedelta | None = None,
+                      after: HistoryKey | None = None,
+                      limit: int = HISTORY_PAGE) -> RunPage:
+        """Runs newest first (of one job, or all), the page after `after` (the previous
+        page's `after`): pg_cron's read by run id, never counted whole, with the studio's
+        manual runs of the same span between them."""
         conditions: list[str] = ["true"]
         params: list[Any] = []
         if name is not None:
@@ -282,9 +339,10 @@ class Cron:
         if since is not None:
             conditions.append("d.start_time > now() - %s")
             params.append(since)
-        if before is not None:
+        own, own_params = [*conditions], [*params]
+        if after is not None:
             conditions.append("d.runid < %s")
-            params.append(before)
+            params.append(after[0])
         from psycopg import sql
 
         async with self.calls.connection() as conn:
@@ -295,43 +353,132 @@ class Cron:
                 "from cron.job_run_details d where {} order by d.runid desc limit %s").format(
                     all_of(conditions)),
                 [*params, limit])).fetchall()
-        return [CronRun(int(i), int(j), str(s), str(m), start, end,
-                        None if pid is None else int(pid))
-                for i, j, s, m, start, end, pid in rows]
+            runs = [_run(row) for row in rows]
+            more = len(runs) == limit
+            page_after = (runs[-1].id, runs[-1].start) if more else None
+            manual = await self._manual_runs(conn, own, own_params, after,
+                                             page_after)
+        merged = sorted(runs + manual, key=lambda r: r.start or datetime.max.replace(
+            tzinfo=UTC), reverse=True)
+        return RunPage(merged, page_after)
 
-    async def prune(self, older_than: timedelta, *, batch: int = PRUNE_BATCH,
-                    progress: Callable[[int], None] | None = None) -> int:
-        """Delete runs that ended (or started) more than `older_than` ago, `batch` rows at
-        a time, each batch its own transaction (never one long one); the rows deleted."""
-        deleted = 0
+    async def _manual_runs(self, conn: Any, conditions: list[str], params: list[Any],
+                           after: HistoryKey | None,
+                           page_after: HistoryKey | None) -> list[CronRun]:
+        """The studio's runs from the span pg_cron's page covers: started before the last
+        page's last run and not before this page's last one."""
+        from psycopg import sql
+
+        if not await self._run_log(conn):
+            return []
+        conditions, params = [*conditions], [*params]
+        if after is not None and after[1] is not None:
+            conditions.append("d.start_time < %s")
+            params.append(after[1])
+        if page_after is not None and page_after[1] is not None:
+            conditions.append("d.start_time >= %s")
+            params.append(page_after[1])
+        rows = await (await conn.execute(sql.SQL(
+            "select d.runid, d.jobid, d.status, coalesce(d.return_message, ''), "
+            "d.start_time, d.end_time, d.job_pid from crestfall.cron_runs d where {} "
+            "order by d.start_time desc limit 1000").format(all_of(conditions)),
+            params)).fetchall()
+        return [_run(row, manual=True) for row in rows]
+
+    async def _run_log(self, conn: Any) -> bool:
+        """Whether the studio's run log is in this database (init script 50_cron.sql)."""
+        if self._has_run_log is None:
+            row = await (await conn.execute(
+                "select to_regclass('crestfall.cron_runs') is not null")).fetchone()
+            self._has_run_log = bool(row and row[0])
+        return self._has_run_log
+
+    async def make_run_log(self, conn: Any) -> None:
+        """Make the run log where the init scripts did not (a remote stack), as they do."""
+        from crestfall_tui.resources import init_sql_files
+
+        if not await self._run_log(conn):
+            script = next(p for p in init_sql_files() if p.name == RUN_LOG_SCRIPT)
+            await conn.execute(script.read_text(encoding="utf-8"))
+            self._has_run_log = True
+
+    async def running(self) -> list[CronRun]:
+        """Runs in flight now, pg_cron's and the studio's, with their backend pids."""
         async with self.calls.connection() as conn:
-            while True:
-                cursor = await conn.execute(
-                    "delete from cron.job_run_details where runid in (select runid from "
-                    "cron.job_run_details where coalesce(end_time, start_time) < now() - %s "
-                    "order by runid limit %s)", (older_than, batch))
-                done = max(int(cursor.rowcount), 0)
-                deleted += done
-                if progress is not None:
-                    progress(deleted)
-                if done < batch:
-                    return deleted
+            rows = await (await conn.execute(
+                "select d.runid, d.jobid, d.status, coalesce(d.return_message, ''), "
+                "d.start_time, d.end_time, d.job_pid from cron.job_run_details d "
+                "where d.status = any(%s) and d.end_time is null "
+                "order by d.runid desc limit 500", (list(_IN_FLIGHT),))).fetchall()
+            runs = [_run(row) for row in rows]
+            if await self._run_log(conn):
+                rows = await (await conn.execute(
+                    "select runid, jobid, status, coalesce(return_message, ''), start_time, "
+                    "end_time, job_pid from crestfall.cron_runs where status = 'running' "
+                    "order by runid desc limit 500")).fetchall()
+                runs += [_run(row, manual=True) for row in rows]
+        return runs
 
-    @staticmethod
-    def _check_schedule(schedule: str, version: str) -> None:
-        """What pg_cron 1.4 cannot read, refused with the version that brings it."""
-        major_minor = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
-        if _SECONDS.match(schedule) and major_minor < (1, 5):
-            raise CronError(f"schedules in seconds ({schedule.strip()!r}) need pg_cron 1.5; "
-                            f"this database has {version}")
-        if "$" in schedule and major_minor < (1, 6):
-            raise CronError(f"`$` (the last day of the month) needs pg_cron 1.6; this "
-                            f"database has {version}")
+    async def cancel(self, run: CronRun) -> bool:
+        """Cancel a run's statement (`pg_cancel_backend`), only while that backend is still
+        recorded as running a job; whether a backend was signalled."""
+        if run.pid is None:
+            raise CronError(f"run {run.id} has no backend pid (pg_cron records it once the "
+                            "run starts)")
+        async with self.calls.connection() as conn:
+            table = RUN_LOG if run.manual else "cron.job_run_details"
+            from psycopg import sql
+
+            row = await (await conn.execute(sql.SQL(
+                "select pg_cancel_backend(job_pid) from {} where runid = %s and job_pid = %s "
+                "and end_time is null").format(sql.Identifier(*table.split("."))),
+                (run.id, run.pid))).fetchone()
+        return bool(row and row[0])
+
+    async def settings(self) -> list[tuple[str, str, str]]:
+        """pg_cron's settings: (name, value, where it was set)."""
+        async with self.calls.connection() as conn:
+            rows = await (await conn.execute(
+                "select name, setting, source from pg_settings where name like 'cron.%' "
+                "order by name")).fetchall()
+        return [(str(n), str(v), str(s)) for n, v, s in rows]
+
+    async def missing_indexes(self) -> list[str]:
+        """The history indexes that are not there yet: the statements that make them."""
+        async with self.calls.connection() as conn:
+            rows = await (await conn.execute(
+                "select indexrelid::regclass::text from pg_index "
+                "where indrelid = 'cron.job_run_details'::regclass")).fetchall()
+        present = {str(name).rpartition(".")[2] for (name,) in rows}
+        return [statement for statement in HISTORY_INDEXES
+                if statement.split()[6] not in present]
+
+    async def create_indexes(self) -> list[str]:
+        """Make the missing history indexes (concurrently, so runs keep being written)."""
+        missing = await self.missing_indexes()
+        async with self.calls.connection() as conn:
+            for statement in missing:
+                await conn.execute(statement)
+        return missing
+
+def _span(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h"
+
+
+def _run(row: tuple[Any, ...], *, manual: bool = False) -> CronRun:
+    run_id, job_id, status, message, start, end, pid = row
+    return CronRun(int(run_id), int(job_id), str(status), str(message), start, end,
+                   None if pid is None else int(pid), manual)
 
 
 def _job(row: tuple[Any, ...]) -> CronJob:
     (job_id, name, schedule, command, database, username, active, status, start, end,
-     runs, failures, first) = row
+     runs, failures, first, longest, late) = row
     return CronJob(int(job_id), str(name), str(schedule), str(command), str(database),
                    str(username), bool(active), None if status is None else str(status),
-                   start, end, int(runs), int(failures), first)
+                   start, end, int(runs), int(failures), first, longest, int(late))

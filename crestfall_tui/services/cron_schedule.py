@@ -1,0 +1,92 @@
+"""A cron schedule as pg_cron reads it: when it fires next (croniter), what it says in
+words (cron-descriptor), the shortest gap between two runs, and which schedules need a newer
+pg_cron than the database has. No Textual here."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from crestfall_tui.errors import CrestfallError
+
+NEXT_RUNS = 3
+SECONDS = re.compile(r"^\s*(\d+)\s+seconds?\s*$", re.IGNORECASE)
+MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+          "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+          "@hourly": "0 * * * *"}
+"""pg_cron's @-entries, as the five fields they stand for (@reboot has none)."""
+
+
+def zone_named(name: str | None) -> tzinfo:
+    """The zone pg_cron schedules in: `cron.timezone` where the version has it, else GMT."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name or name.upper() in ("GMT", "UTC"):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def next_runs(schedule: str, zone: Any = UTC, after: datetime | None = None,
+              count: int = NEXT_RUNS) -> list[datetime]:
+    """The next `count` times a 5-field cron schedule (or @daily-style entry) fires after
+    `after` (now), in `zone`; empty for a schedule croniter does not read (pg_cron refuses
+    those too) and for @reboot and second schedules, which no clock time describes."""
+    from croniter import croniter
+
+    start = (after or datetime.now(UTC)).astimezone(zone)
+    try:
+        found = croniter(MACROS.get(schedule.strip().lower(), schedule), start)
+        return [found.get_next(datetime) for _ in range(count)]
+    except (ValueError, KeyError):
+        return []
+
+
+def in_words(schedule: str) -> str:
+    """The schedule in words ("At 03:00, Monday through Friday"); the schedule itself where
+    cron-descriptor cannot read it."""
+    from cron_descriptor import ExpressionDescriptor, Options
+
+    entry = schedule.strip().lower()
+    if entry == "@reboot":
+        return "When the server starts"
+    if seconds := SECONDS.match(schedule):
+        return f"Every {seconds.group(1)} seconds"
+    options = Options()
+    options.use_24hour_time_format = True
+    try:
+        return str(ExpressionDescriptor(MACROS.get(entry, schedule), options)
+                   .get_description())
+    except Exception:  # noqa: BLE001 - its errors share no base class; the entry then
+        return schedule  # speaks for itself
+
+
+def shortest_gap(schedule: str, after: datetime | None = None) -> timedelta | None:
+    """The shortest time between two runs over the next day's firings (a minute for
+    `* * * * *`); None when the schedule has no clock times."""
+    if seconds := SECONDS.match(schedule):
+        return timedelta(seconds=int(seconds.group(1)))
+    times = next_runs(schedule, UTC, after, 25)
+    if len(times) < 2:
+        return None
+    return min(later - earlier for earlier, later in zip(times, times[1:], strict=False))
+
+
+def needs_newer(schedule: str, version: str) -> str | None:
+    """Why a pg_cron of `version` cannot take the schedule (the version that brings it);
+    None when it can."""
+    major_minor = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    if SECONDS.match(schedule) and major_minor < (1, 5):
+        return (f"schedules in seconds ({schedule.strip()!r}) need pg_cron 1.5; this "
+                f"database has {version}")
+    if "$" in schedule and major_minor < (1, 6):
+        return f"`$` (the last day of the month) needs pg_cron 1.6; this database has {version}"
+    return None
+
+
+class CronError(CrestfallError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, title="Cron")
