@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import uuid
+import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
+from crestfall_tui.services import cron_manual, cron_retention
 from crestfall_tui.services.cron import Cron, CronError, next_runs
+from crestfall_tui.services.cron_schedule import in_words, shortest_gap
 from tests.helpers import StackUnderTest, eventually
 
 Db = psycopg.Connection[tuple[object, ...]]
@@ -63,8 +66,9 @@ async def test_jobs_are_added_changed_and_removed_by_pg_crons_functions(
 
 async def test_history_pages_by_key_and_prunes_in_batches(stack: StackUnderTest,
                                                           db: Db) -> None:
-    """2,500 runs of one job: pages of 100 newest first without a gap or a repeat, failed
-    ones alone, then everything older than 30 days pruned 1,000 at a time."""
+    """2,500 runs of one job and 7 manual runs between them: pages of 100 newest first
+    without a gap or a repeat, failed ones alone, then everything older than 30 days pruned
+    1,000 at a time."""
     cron = Cron(stack.runtime.postgres(read_only=False))
     name = f"history-{uuid.uuid4().hex[:6]}"
     job = await cron.add(name, "0 4 * * *", "select 1")
@@ -74,26 +78,40 @@ async def test_history_pages_by_key_and_prunes_in_batches(stack: StackUnderTest,
                    "'postgres', 'postgres', 'select 1', case when g %% 10 = 0 then 'failed' "
                    "else 'succeeded' end, 'SELECT 1', now() - g * interval '1 hour', "
                    "now() - g * interval '1 hour' + interval '2 seconds' "
-                   "from generate_series(1, 2500) g", (job.id,))
-        seen, before = [], None
-        while page := await cron.history(name, before=before):
-            assert len(page) <= 100
-            seen += page
-            before = page[-1].id
-        assert len(seen) == 2500 and len({r.id for r in seen}) == 2500
-        assert [r.id for r in seen] == sorted((r.id for r in seen), reverse=True)
-        failed = await cron.history(name, failed=True, limit=1000)
+                   "from generate_series(2500, 1, -1) g", (job.id,))  # oldest first, as pg_cron
+        # The studio's manual runs, at half past the hour between pg_cron's.
+        db.execute("insert into crestfall.cron_runs (jobid, command, database, username, "
+                   "status, start_time, end_time) select %s, 'select 1', 'postgres', "
+                   "'postgres', 'succeeded', now() - g * interval '1 hour' - interval "
+                   "'30 minutes', now() - g * interval '1 hour' - interval '29 minutes' "
+                   "from generate_series(0, 300, 50) g", (job.id,))
+        seen, after = [], None
+        while True:
+            page = await cron.history(name, after=after)
+            assert len([r for r in page.runs if not r.manual]) <= 100
+            seen += page.runs
+            if (after := page.after) is None:
+                break
+        pg_cron_runs = [r for r in seen if not r.manual]
+        assert len(pg_cron_runs) == 2500 and len({r.id for r in pg_cron_runs}) == 2500
+        assert len([r for r in seen if r.manual]) == 7  # each once, none lost at a page edge
+        assert [r.start for r in seen] == sorted((r.start for r in seen), reverse=True)
+        failed = (await cron.history(name, failed=True, limit=1000)).runs
         assert len(failed) == 250 and {r.status for r in failed} == {"failed"}
-        assert len(await cron.history(name, since=timedelta(hours=24), limit=1000)) == 23
+        assert len((await cron.history(name, since=timedelta(hours=24), limit=1000)).runs) \
+            == 23 + 1
         counted = (await cron.job(name))
         assert (counted.runs_24h, counted.failures_24h) == (23, 2)
         steps: list[int] = []
-        deleted = await cron.prune(timedelta(days=30), batch=1000, progress=steps.append)
+        deleted = await cron_retention.prune(cron, timedelta(days=30), batch=1000,
+                                             progress=steps.append)
         assert deleted == 2500 - 30 * 24 and steps[-1] == deleted and len(steps) >= 2
-        assert len(await cron.history(name, limit=1000)) == 30 * 24
+        assert len([r for r in (await cron.history(name, limit=1000)).runs
+                    if not r.manual]) == 30 * 24
     finally:
         await cron.remove(str(job.id))
         db.execute("delete from cron.job_run_details where jobid = %s", (job.id,))
+        db.execute("delete from crestfall.cron_runs where jobid = %s", (job.id,))
         await cron.close()
 
 
@@ -110,7 +128,7 @@ async def test_a_job_runs_on_its_schedule_and_shows_in_history(stack: StackUnder
         assert eventually(lambda: db.execute(
             "select count(*) from cron.job_run_details where jobid = %s and status = "
             "'succeeded'", (job.id,)).fetchone() != (0,), 75)
-        [latest] = await cron.history(str(job.id), limit=1)
+        [latest] = (await cron.history(str(job.id), limit=1)).runs
         assert latest.return_message == "INSERT 0 1" and latest.duration is not None
         assert db.execute(f"select count(*) from public.{table}").fetchone() != (0,)
     finally:
@@ -166,11 +184,262 @@ async def test_schedule_health_settings_and_the_history_index(stack: StackUnderT
         assert (await cron.job(str(fresh.id))).health() == ["no run recorded yet"]
         assert ("cron.database_name", "postgres") in [(n, v) for n, v, _ in
                                                        await cron.settings()]
-        if await cron.missing_index():
-            assert "cron.job_run_details (jobid, runid)" in await cron.create_index()
-        assert await cron.missing_index() is None
+        await cron.create_indexes()
+        assert await cron.missing_indexes() == []
     finally:
         for job in (flaky, stuck, fresh):
             await cron.remove(str(job.id))
             db.execute("delete from cron.job_run_details where jobid = %s", (job.id,))
         await cron.close()
+
+
+def test_schedules_in_words_and_their_gaps() -> None:
+    assert in_words("*/5 * * * *") == "Every 5 minutes"
+    assert in_words("0 3 * * 1-5") == "At 03:00, Monday through Friday"
+    assert in_words("@daily") == "At 00:00"
+    assert in_words("30 seconds") == "Every 30 seconds"
+    assert in_words("not a schedule") == "not a schedule"
+    assert shortest_gap("*/5 * * * *") == timedelta(minutes=5)
+    assert shortest_gap("@hourly") == timedelta(hours=1)
+    assert shortest_gap("@reboot") is None
+
+
+async def test_edit_checks_the_schedule_with_pg_cron_and_leaves_nothing_behind(
+        stack: StackUnderTest, db: Db) -> None:
+    cron = Cron(stack.runtime.postgres(read_only=False))
+    name = f"edit-{uuid.uuid4().hex[:6]}"
+    job = await cron.add(name, "0 3 * * *", "select 1")
+    try:
+        with pytest.raises(CronError, match="invalid schedule"):
+            await cron.update(name, schedule="0 25 * * *", command="select 2")
+        assert (await cron.job(name)).command == "select 1"  # refused whole
+        changed = await cron.update(name, schedule="*/10 * * * *", command="select 2")
+        assert (changed.id, changed.schedule, changed.command) == (
+            job.id, "*/10 * * * *", "select 2")
+        await cron.check_schedule("@hourly")
+        assert db.execute("select count(*) from cron.job where jobname = "
+                          "'crestfall schedule check'").fetchone() == (0,)
+    finally:
+        await cron.remove(name)
+        await cron.close()
+
+
+async def test_run_now_runs_as_the_jobs_user_in_its_database_and_is_logged(
+        stack: StackUnderTest, db: Db, schema: str) -> None:
+    """The job's user, not the studio's login, runs the command in the job's database: the
+    row it writes says who and where; the run is in the studio's log and in the job's
+    history, marked manual; a failing command is a failed run with the server's reason."""
+    tag = uuid.uuid4().hex[:6]
+    role = f"cron_runner_{tag}"
+    database = str(db.execute("select current_database()").fetchone()[0])  # type: ignore[index]
+    db.execute(f"create role {role} login")
+    db.execute(f"create table {schema}.probe (who text, at_db text)")
+    db.execute(f"grant usage on schema {schema} to {role}")
+    db.execute(f"grant insert on {schema}.probe to {role}")
+    cron = Cron(stack.runtime.postgres(read_only=False))
+    job = await cron.add(f"probe-{tag}", "0 4 * * *",
+                         f"insert into {schema}.probe values (current_user, "
+                         "current_database()); select 'two statements'",
+                         database=database, username=role)
+    bad = await cron.add(f"bad-{tag}", "0 4 * * *", f"delete from {schema}.probe",
+                         database=database, username=role)
+    try:
+        seen: list[int] = []
+        run = await cron_manual.run_now(cron, job.name, started=lambda r: seen.append(r.id))
+        assert (run.status, run.return_message, run.manual) == ("succeeded", "SELECT 1", True)
+        assert seen == [run.id] and run.duration is not None
+        assert db.execute(f"select who, at_db from {schema}.probe").fetchall() == [
+            (role, database)]
+        [shown] = (await cron.history(job.name)).runs
+        assert (shown.id, shown.manual, shown.status) == (run.id, True, "succeeded")
+        failed = await cron_manual.run_now(cron, bad.name)
+        assert failed.status == "failed"
+        assert failed.return_message == f"permission denied for table probe"
+        assert db.execute("select status, run_by from crestfall.cron_runs where runid = %s",
+                          (failed.id,)).fetchone() == ("failed", "postgres")
+    finally:
+        for each in (job, bad):
+            await cron.remove(str(each.id))
+            db.execute("delete from crestfall.cron_runs where jobid = %s", (each.id,))
+        await cron.close()
+        db.execute(f"drop table {schema}.probe")
+        db.execute(f"drop owned by {role}")
+        db.execute(f"drop role {role}")
+
+
+async def test_run_now_is_cancelled_on_the_server_and_recorded(stack: StackUnderTest,
+                                                                 db: Db) -> None:
+    """A long run: cancelling the waiting task cancels the statement (its backend stops)
+    and records the run failed; a second one is cancelled by its pid from another session,
+    as the Runs tab's k does."""
+    cron = Cron(stack.runtime.postgres(read_only=False))
+    job = await cron.add(f"slow-{uuid.uuid4().hex[:6]}", "0 4 * * *", "select pg_sleep(60)")
+    try:
+        for how in ("task", "pid"):
+            started: list[object] = []
+            task = asyncio.create_task(cron_manual.run_now(cron, job.name,
+                                                           started=started.append))
+            for _ in range(200):
+                if started and db.execute(
+                        "select count(*) from pg_stat_activity where query = "
+                        "'select pg_sleep(60)' and state = 'active'").fetchone() == (1,):
+                    break
+                await asyncio.sleep(0.05)
+            [run] = started
+            if how == "task":
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                message = "cancelled from the studio"
+            else:
+                other = Cron(stack.runtime.postgres(read_only=False))
+                [going] = [r for r in await other.running() if r.manual and r.job_id == job.id]
+                assert await other.cancel(going)
+                await other.close()
+                assert (await task).status == "failed"
+                message = "canceling statement due to user request"
+            assert db.execute("select status, return_message, end_time is not null from "
+                              "crestfall.cron_runs where runid = %s",
+                              (run.id,)).fetchone() == ("failed", message, True)  # type: ignore[attr-defined]
+            assert db.execute("select count(*) from pg_stat_activity where query = "
+                              "'select pg_sleep(60)' and state = 'active'").fetchone() == (0,)
+    finally:
+        await cron.remove(str(job.id))
+        db.execute("delete from crestfall.cron_runs where jobid = %s", (job.id,))
+        await cron.close()
+
+
+async def test_dry_run_plans_as_the_job_user_and_changes_nothing(
+        stack: StackUnderTest, db: Db, schema: str) -> None:
+    tag = uuid.uuid4().hex[:6]
+    role = f"cron_dry_{tag}"
+    database = str(db.execute("select current_database()").fetchone()[0])  # type: ignore[index]
+    db.execute(f"create role {role} login")
+    db.execute(f"create table {schema}.kept (n int)")
+    db.execute(f"insert into {schema}.kept values (1)")
+    db.execute(f"grant usage on schema {schema} to {role}")
+    db.execute(f"grant select, delete on {schema}.kept to {role}")
+    cron = Cron(stack.runtime.postgres(read_only=False))
+    job = await cron.add(f"dry-{tag}", "0 4 * * *",
+                         f"delete from {schema}.kept; vacuum {schema}.kept; "
+                         f"select * from {schema}.missing; update {schema}.kept set n = 2",
+                         database=database, username=role)
+    try:
+        planned = await cron_manual.dry_run(cron, job)
+        assert [p.text.split()[0] for p in planned] == ["delete", "vacuum", "select", "update"]
+        assert planned[0].plan is not None and "Delete on kept" in planned[0].plan
+        assert planned[1].plan is None and planned[1].problem is None  # runs as written
+        assert planned[2].problem == f'relation "{schema}.missing" does not exist'
+        assert planned[3].problem == "permission denied for table kept"  # as the job's user
+        assert db.execute(f"select n from {schema}.kept").fetchall() == [(1,)]
+    finally:
+        await cron.remove(str(job.id))
+        await cron.close()
+        db.execute(f"drop owned by {role}")
+        db.execute(f"drop role {role}")
+
+
+async def test_overlapping_and_late_runs_are_flagged(stack: StackUnderTest, db: Db) -> None:
+    """Every 5 minutes, but one run took 7 minutes and the next started 2 minutes late."""
+    cron = Cron(stack.runtime.postgres(read_only=False))
+    job = await cron.add(f"overlap-{uuid.uuid4().hex[:6]}", "*/5 * * * *", "select 1")
+    try:
+        db.execute("insert into cron.job_run_details (jobid, status, return_message, "
+                   "start_time, end_time) values "
+                   "(%s, 'succeeded', 'SELECT 1', date_trunc('minute', now()) - interval "
+                   "'20 minutes', date_trunc('minute', now()) - interval '13 minutes'), "
+                   "(%s, 'succeeded', 'SELECT 1', date_trunc('minute', now()) - interval "
+                   "'13 minutes' + interval '40 seconds', date_trunc('minute', now()) - "
+                   "interval '12 minutes')", (job.id, job.id))
+        flags = (await cron.job(job.name)).health()
+        assert "overlapping: a run took 7 min, longer than the 5 min between runs (pg_cron " \
+               "queues the next)" in flags
+        assert any(flag.startswith("late: 1 run(s) in 24 h") for flag in flags), flags
+    finally:
+        await cron.remove(str(job.id))
+        db.execute("delete from cron.job_run_details where jobid = %s", (job.id,))
+        await cron.close()
+
+
+async def test_a_million_runs_page_by_key_and_prune_in_batches(stack: StackUnderTest,
+                                                               db: Db) -> None:
+    """1,000,000 runs of one job (one every 10 s, 116 days): pages deep in the history read
+    by the index, then the runs older than 30 days pruned 200,000 at a time, each batch its
+    own transaction, with progress."""
+    cron = Cron(stack.runtime.postgres(read_only=False))
+    job = await cron.add(f"million-{uuid.uuid4().hex[:6]}", "* * * * *", "select 1")
+    await cron.set_active(job.name, False)
+    try:
+        await cron.create_indexes()
+        db.execute("insert into cron.job_run_details (jobid, status, return_message, "
+                   "start_time, end_time) select %s, 'succeeded', 'SELECT 1', "
+                   "now() - g * interval '10 seconds', now() - g * interval '10 seconds' "
+                   "from generate_series(1000000, 1, -1) g", (job.id,))
+        db.execute("analyze cron.job_run_details")
+        page = await cron.history(job.name)
+        for _ in range(20):
+            assert page.after is not None
+            last = page.runs[-1].id
+            page = await cron.history(job.name, after=page.after)
+            assert page.runs[0].id == last - 1 and len(page.runs) == 100
+        # A job with few runs among the million is read by the offered index, not a scan.
+        plan = "\n".join(str(r[0]) for r in db.execute(
+            "explain select * from cron.job_run_details where jobid = %s "
+            "order by runid desc limit 100", (job.id + 1,)).fetchall())
+        assert "crestfall_cron_runs_job_idx" in plan, plan
+        size = await cron_retention.history_size(cron)
+        assert size.rows >= 1_000_000 and size.bytes > 50 * 2**20
+        steps: list[int] = []
+        deleted = await cron_retention.prune(cron, timedelta(days=30), batch=200_000,
+                                             progress=steps.append)
+        assert deleted == 1_000_000 - 30 * 8640 + 1 or abs(deleted - 740_800) < 10
+        assert steps == sorted(steps) and len(steps) == 4 and steps[-1] == deleted
+    finally:
+        await cron.remove(str(job.id))
+        db.execute("delete from cron.job_run_details where jobid = %s", (job.id,))
+        await cron.close()
+
+
+async def test_the_cleanup_job_is_installed_and_changed(stack: StackUnderTest) -> None:
+    cron = Cron(stack.runtime.postgres(read_only=False))
+    try:
+        job = await cron_retention.install_cleanup(cron, 30)
+        assert (job.name, job.schedule) == (cron_retention.CLEANUP_JOB, "17 3 * * *")
+        assert "interval '30 days'" in job.command
+        again = await cron_retention.install_cleanup(cron, 7)
+        assert again.id == job.id and "interval '7 days'" in again.command
+        assert (await cron_retention.history_size(cron)).cleanup == await cron.job(job.name)
+        with pytest.raises(CronError, match="at least one day"):
+            await cron_retention.install_cleanup(cron, 0)
+    finally:
+        await cron.remove(cron_retention.CLEANUP_JOB)
+        await cron.close()
+
+
+def test_the_twin_runs_a_job_now_and_dry_runs_it(stack: StackUnderTest) -> None:
+    name = f"twin-run-{uuid.uuid4().hex[:6]}"
+    assert stack.cli("cron", "add", name, "0 4 * * *", "-c", "select 1").returncode == 0
+    try:
+        ran = stack.cli("cron", "run", name, "--json")
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout)["status"] == "succeeded"
+        assert stack.cli("cron", "edit", name, "-c", "select 1/0").returncode == 0
+        failed = stack.cli("cron", "run", name)
+        assert failed.returncode == 1 and "failed" in failed.stdout
+        assert "division by zero" in failed.stdout
+        history = json.loads(stack.cli("cron", "history", name, "--json").stdout)
+        assert [(r["manual"], r["status"]) for r in history] == [
+            (True, "failed"), (True, "succeeded")]
+        dry = stack.cli("cron", "dry-run", name)  # planning folds 1/0: refused already
+        assert dry.returncode == 1 and "! division by zero" in dry.stdout
+        assert stack.cli("cron", "edit", name, "-c", "select 2").returncode == 0
+        dry = stack.cli("cron", "dry-run", name)
+        assert dry.returncode == 0 and "Result" in dry.stdout
+        edit = stack.cli("cron", "edit", name, "--schedule", "0 24 * * *")
+        assert edit.returncode == 1 and "invalid schedule" in edit.stderr
+        shown = json.loads(stack.cli("cron", "show", name, "--json").stdout)
+        assert shown["schedule_in_words"] == "At 04:00"
+        retention = json.loads(stack.cli("cron", "retention", "--json").stdout)
+        assert retention["bytes"] > 0 and "rows_per_day" in retention
+    finally:
+        stack.cli("cron", "remove", name)

@@ -42,7 +42,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
                 "manual run; waits and prints the outcome (exit 1 when it failed; "
                 "Ctrl-C cancels it on the server)")
     verb("dry-run", "EXPLAIN each statement of the job's command as its user in its "
-                    "database, rolled back")
+                    "database, rolled back (exit 1 when one cannot be planned)")
     history = verb("history", "runs newest first (of one job, or all), manual runs "
                               "marked", subject_too=False)
     history.add_argument("job", nargs="?", help="the job's name (or id); all when left out")
@@ -85,7 +85,8 @@ def run(args: argparse.Namespace, stack: StackConfig) -> int:
     cron = Cron(runtime.postgres(read_only=stack.read_only))
     result, zone = asyncio.run(_carry_out(cron, args))
     print(json.dumps(result, indent=2) if args.json else _for_people(args.verb, result, zone))
-    failed = args.verb == "run" and result["status"] != "succeeded"
+    failed = (args.verb == "run" and result["status"] != "succeeded") or (
+        args.verb == "dry-run" and any(p["problem"] for p in result))
     return EXIT_FAILURE if failed else EXIT_OK
 
 

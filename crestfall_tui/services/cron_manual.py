@@ -49,6 +49,8 @@ async def run_now(cron: Cron, name: str, *,
             # No parameters: psycopg sends the simple query protocol, so a command of
             # several statements runs as pg_cron runs it.
             cursor = await conn.execute(job.command.encode())
+            while cursor.nextset():  # pg_cron keeps the last statement's outcome
+                pass
             status, message = "succeeded", cursor.statusmessage or ""
         except psycopg.Error as error:
             message = error.diag.message_primary or str(error)
