@@ -209,3 +209,41 @@ def test_users_created_banned_and_locked_out_in_the_real_binary(
                                            "auth.users u on u.id = s.user_id where "
                                            f"u.email = '{email}'") == "0", 10), _screen(session)
     assert "Traceback" not in _screen(session)
+
+
+def test_cron_job_added_and_run_now_in_the_real_binary(
+        stack: StackUnderTest, session: str) -> None:
+    """F6, n: a job made in the form by keys (name, schedule said in words, the command in
+    the editor, ctrl+s); t runs it now: its manual run shows in the job's history, and psql
+    sees the job and the logged run."""
+    name = f"tmux-{uuid.uuid4().hex[:6]}"
+    command = f"{BINARY} --stack local --config {stack.config_path}"
+    tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40", command)
+    try:
+        assert eventually(lambda: "healthy" in _screen(session), 30), _screen(session)
+        tmux("send-keys", "-t", session, "F6")
+        assert eventually(lambda: "pg_cron 1.4" in _screen(session), 10), _screen(session)
+        tmux("send-keys", "-t", session, "n")
+        assert eventually(lambda: "New cron job" in _screen(session), 10), _screen(session)
+        time.sleep(0.3)  # the name field takes the focus once the form is drawn
+        tmux("send-keys", "-t", session, "-l", name)
+        tmux("send-keys", "-t", session, "Tab")
+        tmux("send-keys", "-t", session, "-l", "*/5 * * * *")
+        assert eventually(lambda: "Every 5 minutes" in _screen(session), 10), _screen(session)
+        tmux("send-keys", "-t", session, "Tab", "Tab", "Tab")
+        tmux("send-keys", "-t", session, "-l", "select 40 + 2")
+        assert eventually(lambda: "select 40 + 2" in _screen(session), 10), _screen(session)
+        tmux("send-keys", "-t", session, "C-s")
+        assert eventually(lambda: _psql(stack, "select schedule from cron.job where jobname "
+                                               f"= '{name}'") == "*/5 * * * *", 10), \
+            _screen(session)
+        assert eventually(lambda: f"{name} (id" in _screen(session), 10), _screen(session)
+        tmux("send-keys", "-t", session, "t")
+        assert eventually(lambda: "succeeded (manual)" in _screen(session), 15), \
+            _screen(session)
+        assert _psql(stack, "select r.status || ' ' || r.return_message from "
+                            "crestfall.cron_runs r join cron.job j using (jobid) "
+                            f"where j.jobname = '{name}'") == "succeeded SELECT 1"
+        assert "Traceback" not in _screen(session)
+    finally:
+        _psql(stack, f"select cron.unschedule(jobid) from cron.job where jobname = '{name}'")

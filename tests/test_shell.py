@@ -13,6 +13,7 @@ from crestfall_tui.config import load_config
 from crestfall_tui.errors import ConfigError
 from crestfall_tui.screens import (
     CrestfallScreen,
+    CronScreen,
     QueryScreen,
     StackScreen,
     TablesScreen,
@@ -29,7 +30,7 @@ async def test_every_section_has_its_key_and_palette_entry(stack: StackUnderTest
     app = CrestfallApp(stack.stack, stack.runtime)
     async with app.run_test(size=(120, 36)) as pilot:
         expected = {"f1": StackScreen, "f2": TablesScreen, "f3": QueryScreen,
-                    "f4": UsersScreen}
+                    "f4": UsersScreen, "f6": CronScreen}
         assert [s.key for s in SECTIONS] == list(expected)
         for key, screen_class in expected.items():
             await pilot.press(key)
