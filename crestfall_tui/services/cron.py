@@ -13,6 +13,7 @@ from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.services.calls import Calls, all_of
 from crestfall_tui.services.cron_schedule import (
     CronError,
+    fires_between,
     in_words,
     needs_newer,
     next_runs,
@@ -29,11 +30,13 @@ RUN_LOG_SCRIPT = "50_cron.sql"
 HISTORY_INDEXES = (
     "create index concurrently if not exists crestfall_cron_runs_job_idx "
     "on cron.job_run_details (jobid, runid)",
+    "create index concurrently if not exists crestfall_cron_runs_start_idx "
+    "on cron.job_run_details (start_time)",
     "create index concurrently if not exists crestfall_cron_runs_failed_idx "
     "on cron.job_run_details (runid) where status = 'failed'",
 )
-"""What the per-job lookups (last run, 24 hours, a job's history) and the failed runs
-across jobs need to stay fast at millions of runs (pg_cron indexes only the run id);
+"""What the per-job lookups (last run, a job's history), the last 24 hours and the failed
+runs across jobs need to stay fast at millions of runs (pg_cron indexes only the run id);
 offered before they are made."""
 _IN_FLIGHT = ("starting", "running", "sending", "connecting")
 LATE_AFTER = 30
@@ -79,18 +82,13 @@ class CronJob:
 
     def expected_24h(self, now: datetime | None = None, zone: Any = UTC) -> int:
         """How many times the schedule fired in the last 24 hours, counted from its first
-        recorded run when that is later."""
+        recorded run when that is later, up to a minute ago (a run due this minute may
+        not have started)."""
         now = now or datetime.now(UTC)
         since = now - timedelta(hours=24)
         if self.first_start is not None and self.first_start > since:
             since = self.first_start - timedelta(seconds=1)
-        fired = 0
-        settled = now - timedelta(minutes=1)  # a run due this minute may not have started
-        for at in next_runs(self.schedule, zone, since, 1441):
-            if at > settled:
-                break
-            fired += 1
-        return fired
+        return fires_between(self.schedule, since, now - timedelta(minutes=1), zone)
 
     def health(self, now: datetime | None = None, zone: Any = UTC) -> list[str]:
         """What looks wrong: runs missed in 24 hours, runs that overlapped the next one or
@@ -170,6 +168,13 @@ class RunPage:
 
 
 _JOBS = f"""
+with day as (
+    select d.jobid, count(*) as runs, count(*) filter (where d.status = 'failed') as failures,
+           max(d.end_time - d.start_time) as longest,
+           count(*) filter (where d.start_time - date_trunc('minute', d.start_time)
+                            > interval '{LATE_AFTER} seconds') as late
+    from cron.job_run_details d
+    where d.start_time > now() - interval '24 hours' group by d.jobid)
 select j.jobid, coalesce(j.jobname::text, ''), j.schedule, j.command, j.database, j.username,
        j.active, last.status, last.start_time, last.end_time,
        coalesce(day.runs, 0), coalesce(day.failures, 0), first.start_time, day.longest,
@@ -181,14 +186,10 @@ left join lateral (
 left join lateral (
     select d.start_time from cron.job_run_details d
     where d.jobid = j.jobid order by d.runid limit 1) first on true
-left join lateral (
-    select count(*) as runs, count(*) filter (where d.status = 'failed') as failures,
-           max(d.end_time - d.start_time) as longest,
-           count(*) filter (where d.start_time - date_trunc('minute', d.start_time)
-                            > interval '{LATE_AFTER} seconds') as late
-    from cron.job_run_details d
-    where d.jobid = j.jobid and d.start_time > now() - interval '24 hours') day on true
+left join day on day.jobid = j.jobid
 """
+"""Every job with its last and first run (by the (jobid, runid) index) and its last 24
+hours, aggregated over that day's runs alone (by the start_time index) in one pass."""
 
 
 class Cron:

@@ -5,7 +5,8 @@ pg_cron than the database has. No Textual here."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from crestfall_tui.errors import CrestfallError
@@ -45,6 +46,67 @@ def next_runs(schedule: str, zone: Any = UTC, after: datetime | None = None,
         return []
 
 
+def fires_between(schedule: str, start: datetime, end: datetime, zone: Any = UTC) -> int:
+    """How many times the schedule fires after `start`, up to and including `end`.
+
+    Counted from croniter's expansion of the fields, hour by hour, not by stepping croniter
+    from one firing to the next: that costs about 20 µs a step, so a minute job's day took
+    30 ms and a list of 1,000 such jobs half a minute. croniter has no counting of its own.
+    """
+    from croniter import croniter
+
+    try:
+        fields = croniter(MACROS.get(schedule.strip().lower(), schedule), start).expanded
+    except (ValueError, KeyError):
+        return 0
+    if not all(value == "*" or isinstance(value, int) for field in fields for value in field):
+        return _fires_by_stepping(schedule, start, end, zone)  # L, W, #: rare, stepped
+    minutes, hours, days, months, weekdays = fields[:5]
+    every_minute = list(range(60)) if minutes == ["*"] else sorted(minutes)
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    if first.utcoffset() != last.utcoffset():  # a clock change inside: croniter's own rules
+        return _fires_by_stepping(schedule, start, end, zone)
+    count = 0
+    day = first.date()
+    while day <= last.date():
+        if _day_fires(day, days, months, weekdays):
+            for hour in range(24) if hours == ["*"] else sorted(hours):
+                top = datetime.combine(day, time(hour), zone)
+                if top > last or top + timedelta(minutes=59) <= first:
+                    continue
+                if first < top and top + timedelta(minutes=59) <= last:
+                    count += len(every_minute)
+                else:
+                    count += sum(1 for m in every_minute
+                                 if first < top + timedelta(minutes=m) <= last)
+        day += timedelta(days=1)
+    return count
+
+
+def _day_fires(day: date, days: list[Any], months: list[Any], weekdays: list[Any]) -> bool:
+    """Cron's day rule: the month must match; then day of month or day of week when both
+    are restricted, else whichever is."""
+    if months != ["*"] and day.month not in months:
+        return False
+    by_date = days == ["*"] or day.day in days
+    weekday = day.isoweekday() % 7  # cron: Sunday is 0 (and 7)
+    by_weekday = weekdays == ["*"] or weekday in weekdays or (weekday == 0 and 7 in weekdays)
+    if days != ["*"] and weekdays != ["*"]:
+        return by_date or by_weekday
+    return by_date and by_weekday
+
+
+def _fires_by_stepping(schedule: str, start: datetime, end: datetime, zone: Any) -> int:
+    from croniter import croniter
+
+    found = croniter(MACROS.get(schedule.strip().lower(), schedule), start.astimezone(zone))
+    fired = 0
+    while found.get_next(datetime) <= end:
+        fired += 1
+    return fired
+
+
+@lru_cache(maxsize=4096)
 def in_words(schedule: str) -> str:
     """The schedule in words ("At 03:00, Monday through Friday"); the schedule itself where
     cron-descriptor cannot read it."""
@@ -64,12 +126,13 @@ def in_words(schedule: str) -> str:
         return schedule  # speaks for itself
 
 
-def shortest_gap(schedule: str, after: datetime | None = None) -> timedelta | None:
-    """The shortest time between two runs over the next day's firings (a minute for
-    `* * * * *`); None when the schedule has no clock times."""
+@lru_cache(maxsize=4096)
+def shortest_gap(schedule: str) -> timedelta | None:
+    """The shortest time between two of its next 25 runs (a minute for `* * * * *`); None
+    when the schedule has no clock times."""
     if seconds := SECONDS.match(schedule):
         return timedelta(seconds=int(seconds.group(1)))
-    times = next_runs(schedule, UTC, after, 25)
+    times = next_runs(schedule, UTC, None, 25)
     if len(times) < 2:
         return None
     return min(later - earlier for earlier, later in zip(times, times[1:], strict=False))
