@@ -323,68 +323,64 @@ class Cron:
             await conn.execute("select cron.unschedule(%s::bigint)", (job.id,))
         return job
 
-    async def history(self, name: str | None = None, *, failed: bool = False,
-                      since: timedelta | None = None,
-                      after: HistoryKey | None = None,
+    async def job_id(self, name: str) -> int:
+        """A job's id by its name (or id), without reading its runs."""
+        async with self.calls.connection() as conn:
+            row = await (await conn.execute(
+                "select jobid from cron.job where jobname::text = %s or jobid::text = %s "
+                "order by jobid limit 1", (name, name))).fetchone()
+        if row is None:
+            raise CronError(f"no cron job {name!r}")
+        return int(row[0])
+
+    async def history(self, job: int | str | None = None, *, failed: bool = False,
+                      since: timedelta | None = None, after: HistoryKey | None = None,
                       limit: int = HISTORY_PAGE) -> RunPage:
-        """Runs newest first (of one job, or all), the page after `after` (the previous
-        page's `after`): pg_cron's read by run id, never counted whole, with the studio's
-        manual runs of the same span between them."""
+        """Runs newest first (of one job, by id or name, or of all), the page after `after`
+        (the previous page's): pg_cron's read by run id, never counted whole, and the
+        studio's manual runs of the span that page covers, in the same statement."""
+        from psycopg import sql
+
         conditions: list[str] = ["true"]
         params: list[Any] = []
-        if name is not None:
+        if job is not None:
             conditions.append("d.jobid = %s")
-            params.append((await self.job(name)).id)
+            params.append(job if isinstance(job, int) else await self.job_id(job))
         if failed:
             conditions.append("d.status = 'failed'")
         if since is not None:
             conditions.append("d.start_time > now() - %s")
             params.append(since)
-        own, own_params = [*conditions], [*params]
+        own, own_params = all_of(conditions), [*params]
         if after is not None:
             conditions.append("d.runid < %s")
             params.append(after[0])
-        from psycopg import sql
-
+        # This module's own fragments; every value a parameter.
+        page = sql.SQL(
+            "select d.runid, d.jobid, coalesce(d.status, ''), coalesce(d.return_message, ''),"
+            " d.start_time, d.end_time, d.job_pid, false from cron.job_run_details d "
+            "where {} order by d.runid desc limit %s").format(all_of(conditions))
+        params.append(limit)
         async with self.calls.connection() as conn:
-            # This module's own fragments; every value a parameter.
-            rows = await (await conn.execute(sql.SQL(
-                "select d.runid, d.jobid, coalesce(d.status, ''), "
-                "coalesce(d.return_message, ''), d.start_time, d.end_time, d.job_pid "
-                "from cron.job_run_details d where {} order by d.runid desc limit %s").format(
-                    all_of(conditions)),
-                [*params, limit])).fetchall()
-            runs = [_run(row) for row in rows]
-            more = len(runs) == limit
-            page_after = (runs[-1].id, runs[-1].start) if more else None
-            manual = await self._manual_runs(conn, own, own_params, after,
-                                             page_after)
-        merged = sorted(runs + manual, key=lambda r: r.start or datetime.max.replace(
-            tzinfo=UTC), reverse=True)
-        return RunPage(merged, page_after)
-
-    async def _manual_runs(self, conn: Any, conditions: list[str], params: list[Any],
-                           after: HistoryKey | None,
-                           page_after: HistoryKey | None) -> list[CronRun]:
-        """The studio's runs from the span pg_cron's page covers: started before the last
-        page's last run and not before this page's last one."""
-        from psycopg import sql
-
-        if not await self._run_log(conn):
-            return []
-        conditions, params = [*conditions], [*params]
-        if after is not None and after[1] is not None:
-            conditions.append("d.start_time < %s")
-            params.append(after[1])
-        if page_after is not None and page_after[1] is not None:
-            conditions.append("d.start_time >= %s")
-            params.append(page_after[1])
-        rows = await (await conn.execute(sql.SQL(
-            "select d.runid, d.jobid, d.status, coalesce(d.return_message, ''), "
-            "d.start_time, d.end_time, d.job_pid from crestfall.cron_runs d where {} "
-            "order by d.start_time desc limit 1000").format(all_of(conditions)),
-            params)).fetchall()
-        return [_run(row, manual=True) for row in rows]
+            if await self._run_log(conn):
+                # The manual runs that started before the last page's last run and not
+                # before this page's last one (any age, at the end of the history).
+                page = sql.SQL(
+                    "with page as materialized ({}) select * from page union all "
+                    "select d.runid, d.jobid, d.status, coalesce(d.return_message, ''), "
+                    "d.start_time, d.end_time, d.job_pid, true from crestfall.cron_runs d "
+                    "where {} and d.start_time < coalesce(%s::timestamptz, 'infinity') and "
+                    "d.start_time >= coalesce(case when (select count(*) from page) = %s "
+                    "then (select p.start_time from page p order by p.runid limit 1) end, "
+                    "'-infinity')"
+                ).format(page, own)
+                params += [*own_params, after[1] if after else None, limit]
+            rows = await (await conn.execute(page, params)).fetchall()
+        runs = [_run(row) for row in rows]
+        scheduled = [run for run in runs if not run.manual]
+        last = scheduled[-1] if len(scheduled) == limit else None
+        runs.sort(key=lambda r: r.start or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return RunPage(runs, (last.id, last.start) if last else None)
 
     async def _run_log(self, conn: Any) -> bool:
         """Whether the studio's run log is in this database (init script 50_cron.sql)."""
@@ -408,16 +404,16 @@ class Cron:
         async with self.calls.connection() as conn:
             rows = await (await conn.execute(
                 "select d.runid, d.jobid, d.status, coalesce(d.return_message, ''), "
-                "d.start_time, d.end_time, d.job_pid from cron.job_run_details d "
+                "d.start_time, d.end_time, d.job_pid, false from cron.job_run_details d "
                 "where d.status = any(%s) and d.end_time is null "
                 "order by d.runid desc limit 500", (list(_IN_FLIGHT),))).fetchall()
             runs = [_run(row) for row in rows]
             if await self._run_log(conn):
                 rows = await (await conn.execute(
                     "select runid, jobid, status, coalesce(return_message, ''), start_time, "
-                    "end_time, job_pid from crestfall.cron_runs where status = 'running' "
-                    "order by runid desc limit 500")).fetchall()
-                runs += [_run(row, manual=True) for row in rows]
+                    "end_time, job_pid, true from crestfall.cron_runs where status = "
+                    "'running' order by runid desc limit 500")).fetchall()
+                runs += [_run(row) for row in rows]
         return runs
 
     async def cancel(self, run: CronRun) -> bool:
@@ -471,10 +467,10 @@ def _span(span: timedelta) -> str:
     return f"{seconds // 3600} h"
 
 
-def _run(row: tuple[Any, ...], *, manual: bool = False) -> CronRun:
-    run_id, job_id, status, message, start, end, pid = row
+def _run(row: tuple[Any, ...]) -> CronRun:
+    run_id, job_id, status, message, start, end, pid, manual = row
     return CronRun(int(run_id), int(job_id), str(status), str(message), start, end,
-                   None if pid is None else int(pid), manual)
+                   None if pid is None else int(pid), bool(manual))
 
 
 def _job(row: tuple[Any, ...]) -> CronJob:

@@ -151,7 +151,7 @@ class JobsPane(Pane):
 
     @work(group="runs", exclusive=True, exit_on_error=False)
     async def load_runs(self, job: CronJob, more: bool = False) -> None:
-        page = await self.cron.history(str(job.id), failed=self.failed_only,
+        page = await self.cron.history(job.id, failed=self.failed_only,
                                        after=self._after if more else None, limit=PAGE)
         table = self.query_one("#cron-job-runs", DataTable)
         if not more:
