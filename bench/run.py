@@ -15,6 +15,9 @@ scripts: a 50 MB script of 560,000 inserts by `crestfall-tui query -f` against `
 users:   the Users section's reads on 1,000,000 users and 2,000,000 sessions (first and
          last page, an email-prefix search, a detail panel) against the bare SQL reading the
          same rows, in process (bench/users.py).
+cron:    the Cron section's reads on 1,000 jobs and 1,000,000 runs (the jobs list, a job's
+         history by key, failed runs) against the bare SQL reading the same rows, in
+         process, and the list as the section opens it (bench/cron.py).
 query:   `select * from big` (1,000,000 rows): from pressing run to the first rows on screen,
          and peak RSS, for crestfall-tui, harlequin and pgcli in tmux; and a bare psycopg
          server-side cursor's first batch.
@@ -360,7 +363,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=("startup", "cold", "docker", "query", "tables",
-                                           "scripts", "export", "users"))
+                                           "scripts", "export", "users", "cron"))
     parser.add_argument("--statements", type=int, default=560_000,
                         help="inserts in the scripts benchmark's file (560,000: about 50 MB)")
     args = parser.parse_args()
@@ -392,6 +395,10 @@ def main() -> None:
         from bench.users import bench_users
 
         bench_users(args.runs, make_stack)
+    if args.only in (None, "cron"):
+        from bench.cron import bench_cron
+
+        bench_cron(args.runs, make_stack)
 
 
 if __name__ == "__main__":

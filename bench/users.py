@@ -12,7 +12,6 @@ point at the user). Each plan is checked on EXPLAIN: none reads auth.users whole
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -85,6 +84,7 @@ def seed(url: str) -> None:
 async def measure(url: str, postgres: Any, runs: int) -> None:
     import psycopg
 
+    from bench.side_by_side import medians
     from crestfall_tui.services.users import Users
 
     users = Users(postgres)
@@ -107,15 +107,7 @@ async def measure(url: str, postgres: Any, runs: int) -> None:
     }
     try:
         for name, (ours, theirs) in cases.items():
-            await ours()
-            await theirs()  # both warm: connection open, plans cached by the server
-            ours_s, theirs_s = [], []
-            for _ in range(runs):
-                for target, samples in ((ours, ours_s), (theirs, theirs_s)):
-                    started = time.perf_counter()
-                    await target()
-                    samples.append(time.perf_counter() - started)
-            mine, floor = statistics.median(ours_s), statistics.median(theirs_s)
+            mine, floor = await medians(ours, theirs, runs)
             print(f"users    {name}: ours {mine * 1000:.2f} ms, bare SQL {floor * 1000:.2f} ms,"
                   f" ratio {mine / floor:.2f} (goal <= 1.5)", flush=True)
         for label, page in (("first page", {}), ("last page", {"last": True}),

@@ -21,10 +21,13 @@ class Calls:
     reports a refused connection only as a PoolTimeout once its timeout is over, where a
     section must say at once, and why (the stack is down, the password is wrong)."""
 
-    def __init__(self, postgres: PostgresClient,
-                 error: Callable[[str], CrestfallError]) -> None:
+    def __init__(self, postgres: PostgresClient, error: Callable[[str], CrestfallError], *,
+                 setup: str | None = None) -> None:
+        """`setup`: a statement of the service's own run on each new connection (a session
+        setting)."""
         self.postgres = postgres
         self.error = error
+        self.setup = setup
         self._idle: Any = None
 
     @asynccontextmanager
@@ -41,6 +44,8 @@ class Calls:
             conn = None
         if conn is None:
             conn = await self.postgres.open()
+            if self.setup:
+                await conn.execute(self.setup.encode())
         try:
             yield conn
         except psycopg.Error as failure:

@@ -124,10 +124,8 @@ async def _log_end(cron: Cron, run_id: int, status: str, message: str) -> CronRu
         row = await (await conn.execute(
             "update crestfall.cron_runs set status = %s, return_message = %s, "
             "end_time = clock_timestamp() where runid = %s returning runid, jobid, status, "
-            "return_message, start_time, end_time, job_pid",
+            "return_message, start_time, end_time, job_pid, true",
             (status, message, run_id))).fetchone()
     if row is None:
         raise CronError(f"manual run {run_id} vanished from {RUN_LOG}")
-    return CronRun(int(row[0]), int(row[1]), str(row[2]), str(row[3]), row[4], row[5],
-                   row[6], manual=True)
-
+    return CronRun._make(row)

@@ -102,9 +102,11 @@ class JobsPane(Pane):
         table = self.query_one("#cron-jobs", DataTable)
         current = self.job.id if keep is None and self.job else keep
         table.clear()
+        flagged = 0
         for job in self.jobs:
-            table.add_row(*self._cells(job), key=str(job.id))
-        flagged = sum(1 for job in self.jobs if job.health(zone=self.zone))
+            flags = job.health(zone=self.zone)
+            flagged += bool(flags)
+            table.add_row(*self._cells(job, flags), key=str(job.id))
         summary = (f"pg_cron {version} · times in {self.zone} (cron.timezone) · "
                    f"{len(self.jobs)} job(s), {flagged} with health flags")
         if not every:
@@ -117,9 +119,8 @@ class JobsPane(Pane):
             table.move_cursor(row=ids.index(current))
         self.show_job()
 
-    def _cells(self, job: CronJob) -> tuple[str, ...]:
+    def _cells(self, job: CronJob, flags: list[str]) -> tuple[str, ...]:
         upcoming = job.next_runs(self.zone, count=1) if job.active else []
-        flags = job.health(zone=self.zone)
         return (str(job.id), job.name or "-", job.schedule, job.words[:40],
                 when(upcoming[0], self.zone) if upcoming else "-",
                 "yes" if job.active else "no", job.last_status or "-",
