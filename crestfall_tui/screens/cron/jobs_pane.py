@@ -67,11 +67,6 @@ class JobsPane(Pane):
             yield DataTable(id="cron-job-runs", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
-        jobs = self.query_one("#cron-jobs", DataTable)
-        for column in ("id", "name", "schedule", "in words", "next run", "on", "last",
-                       "last start", "took", "24h runs", "failed", "health", "user@db",
-                       "command"):
-            jobs.add_column(column, key=column)
         runs = self.query_one("#cron-job-runs", DataTable)
         for column in RUN_COLUMNS:
             runs.add_column(column, key=column)
@@ -101,6 +96,11 @@ class JobsPane(Pane):
         every = await self.cron.sees_every_job()
         table = self.query_one("#cron-jobs", DataTable)
         current = self.job.id if keep is None and self.job else keep
+        if not table.columns:  # once the zone is known: it is named beside every time
+            for column in ("id", "name", "schedule", "in words", f"next run ({self.zone})",
+                           "on", "last", f"last start ({self.zone})", "took", "24h runs",
+                           "failed", "health", "user@db", "command"):
+                table.add_column(column, key=column)
         table.clear()
         flagged = 0
         for job in self.jobs:
@@ -144,7 +144,10 @@ class JobsPane(Pane):
         lines = [f"{job.name or '-'} (id {job.id}): {job.schedule}", job.words,
                  f"next ({self.zone}): " + (", ".join(f"{at:%a %m-%d %H:%M}" for at in upcoming)
                                             if upcoming else "none (disabled)"),
-                 f"runs as {job.username} in {job.database}"]
+                 f"runs as {job.username} in {job.database}",
+                 f"24 h: {job.runs_24h} run(s), {job.failures_24h} failed; the schedule "
+                 f"expected {job.expected_24h(zone=self.zone)}" if job.active and
+                 job.first_start else f"24 h: {job.runs_24h} run(s), {job.failures_24h} failed"]
         lines += [f"! {flag}" for flag in job.health(zone=self.zone)] or ["healthy"]
         lines += ["", *job.command.strip().splitlines()[:6]]
         detail.update("\n".join(lines))
