@@ -13,7 +13,6 @@ the indexes are made, and its plan is checked on EXPLAIN.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -135,11 +134,6 @@ async def measure(url: str, postgres: Any, runs: int) -> None:
 
 
 def bench_cron(runs: int, make_stack: Callable[[str], Any]) -> None:
-    stack = make_stack("benchc")
-    try:
-        stack.runtime.up()
-        seed(stack.conninfo)
-        asyncio.run(measure(stack.conninfo, stack.runtime.postgres(read_only=False),
-                            max(runs, 20)))
-    finally:
-        stack.remove()
+    from bench.side_by_side import on_fresh_stack
+
+    on_fresh_stack("benchc", make_stack, seed, measure, runs)

@@ -3,6 +3,7 @@ first alternates), both warmed first, so the machine's noise falls on both alike
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -25,3 +26,16 @@ async def medians(ours: Callable[[], Awaitable[Any]], floor: Callable[[], Awaita
             await target()
             samples.append(time.perf_counter() - started)
     return statistics.median(ours_s), statistics.median(floor_s)
+
+
+def on_fresh_stack(name: str, make_stack: Callable[[str], Any], seed: Callable[[str], None],
+                   measure: Callable[[str, Any, int], Awaitable[None]], runs: int) -> None:
+    """Start a stack of its own, seed it, measure on it (at least 20 runs), remove it."""
+    stack = make_stack(name)
+    try:
+        stack.runtime.up()
+        seed(stack.conninfo)
+        asyncio.run(measure(stack.conninfo, stack.runtime.postgres(read_only=False),
+                            max(runs, 20)))
+    finally:
+        stack.remove()

@@ -11,7 +11,6 @@ point at the user). Each plan is checked on EXPLAIN: none reads auth.users whole
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -125,11 +124,6 @@ async def measure(url: str, postgres: Any, runs: int) -> None:
 
 
 def bench_users(runs: int, make_stack: Callable[[str], Any]) -> None:
-    stack = make_stack("benchu")
-    try:
-        stack.runtime.up()
-        seed(stack.conninfo)
-        asyncio.run(measure(stack.conninfo, stack.runtime.postgres(read_only=False),
-                            max(runs, 20)))
-    finally:
-        stack.remove()
+    from bench.side_by_side import on_fresh_stack
+
+    on_fresh_stack("benchu", make_stack, seed, measure, runs)

@@ -143,3 +143,30 @@ async def test_the_retention_tab_installs_the_cleanup_job(stack: StackUnderTest,
     finally:
         db.execute("select cron.unschedule(jobid) from cron.job where jobname = %s",
                    (CLEANUP_JOB,))
+
+
+async def test_names_and_commands_holding_markup_show_as_written(stack: StackUnderTest,
+                                                                 db: Db) -> None:
+    """A job whose name and command hold `[/x]` and `[b]` (Rich markup to a DataTable) is
+    listed, detailed and run as written: nothing fails to render, no text is lost."""
+    name = f"[b]bold[/b] [/x] {uuid.uuid4().hex[:6]}"
+    db.execute("select cron.schedule(%s, '0 4 * * *', 'select ''[/red] not markup''')",
+               (name,))
+    app = CrestfallApp(stack.stack, stack.runtime)
+    try:
+        async with app.run_test(size=(200, 44)) as pilot:
+            await pilot.press("f6")
+            await until(pilot, lambda: isinstance(app.screen, CronScreen))
+            jobs = app.screen.query_one(JobsPane)
+            await until(pilot, lambda: any(job.name == name for job in jobs.jobs))
+            table = jobs.query_one("#cron-jobs", DataTable)
+            table.move_cursor(row=[job.name for job in jobs.jobs].index(name))
+            await pilot.press("t")
+            runs = jobs.query_one("#cron-job-runs", DataTable)
+            await until(pilot, lambda: "succeeded (manual)" in cells(runs))
+            shown = app.export_screenshot().replace("&#160;", " ")
+            assert "[b]bold[/b] [/x]" in shown.replace("&#91;", "[").replace("&#93;", "]")
+    finally:
+        db.execute("select cron.unschedule(jobid) from cron.job where jobname = %s", (name,))
+        db.execute("delete from crestfall.cron_runs where command = "
+                   "'select ''[/red] not markup'''")

@@ -235,3 +235,29 @@ async def test_jump_from_a_user_to_the_rows_that_point_at_them(stack: StackUnder
         assert isinstance(screen, TablesScreen) and screen.view is not None
         assert [(f.column, f.value) for f in screen.view.filters] == [("user_id", user.id)]
         await until(pilot, lambda: screen.grid.row_count == 1)
+
+
+async def test_values_holding_markup_show_as_written(stack: StackUnderTest, db: Db) -> None:
+    """A user agent holding `[FBAN/...]` and `[/x]` (Rich markup to a DataTable) and an MFA
+    factor named `[/b]` are shown as written in the Sessions tab and the user's detail."""
+    tag = uuid.uuid4().hex[:6]
+    users = Users(stack.runtime.postgres(read_only=False))
+    user = await users.create(f"markup{tag}@users.test", None)
+    await users.close()
+    agent = f"Mozilla/5.0 [FBAN/FBIOS;FBAV/1] [/x] {tag}"
+    db.execute("insert into auth.sessions (id, user_id, created_at, updated_at, user_agent) "
+               "values (gen_random_uuid(), %s, now(), now(), %s)", (user.id, agent))
+    db.execute("insert into auth.mfa_factors (id, user_id, friendly_name, factor_type, "
+               "status, created_at, updated_at) values (gen_random_uuid(), %s, %s, 'totp', "
+               "'verified', now(), now())", (user.id, f"[/b] key {tag}"))
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(200, 50)) as pilot:
+        listed = await open_users(pilot, app, f"markup{tag}")
+        listed.query_one(DataTable).focus()
+
+        def seen() -> str:
+            return on_screen(app).replace("&#91;", "[").replace("&#93;", "]")
+
+        await until(pilot, lambda: f"[/b] key {tag}" in seen())
+        await pilot.press("2")
+        await until(pilot, lambda: "[FBAN/FBIOS;FBAV/1] [/x]" in seen())

@@ -17,10 +17,12 @@ from textual.worker import Worker
 
 from crestfall_tui.modals import TextModal
 from crestfall_tui.screens.cron.job_form import JobForm
-from crestfall_tui.screens.cron.shown import RUN_COLUMNS, run_cells, took, when
+from crestfall_tui.screens.cron.run_table import RunTable, cancel_run
+from crestfall_tui.screens.cron.shown import took, when
 from crestfall_tui.services import cron_manual
-from crestfall_tui.services.cron import Cron, CronJob, CronRun, HistoryKey
+from crestfall_tui.services.cron import Cron, CronJob, CronRun
 from crestfall_tui.widgets.pane import Pane
+from crestfall_tui.widgets.text_table import TextTable
 
 PAGE = 100
 
@@ -52,24 +54,19 @@ class JobsPane(Pane):
         self.cron = cron
         self.zone: tzinfo = UTC
         self.jobs: list[CronJob] = []
-        self.runs: list[CronRun] = []
         self.failed_only = False
-        self._after: HistoryKey | None = None
         self._run_now: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="cron-summary", markup=False)
-        yield DataTable(id="cron-jobs", cursor_type="row", zebra_stripes=True)
+        yield TextTable(id="cron-jobs")
         with Horizontal(id="cron-job-body"):
             with Vertical(id="cron-job-side"):
                 yield Static("", id="cron-job-detail", markup=False)
                 yield Sparkline([], id="cron-durations")
-            yield DataTable(id="cron-job-runs", cursor_type="row", zebra_stripes=True)
+            yield RunTable(id="cron-job-runs")
 
     def on_mount(self) -> None:
-        runs = self.query_one("#cron-job-runs", DataTable)
-        for column in RUN_COLUMNS:
-            runs.add_column(column, key=column)
         self.query_one("#cron-job-detail").border_title = "Job"
         self.query_one("#cron-durations").border_title = "Run times, oldest to newest"
         self.load()
@@ -138,7 +135,7 @@ class JobsPane(Pane):
         detail = self.query_one("#cron-job-detail", Static)
         if job is None:
             detail.update("no cron jobs yet: n schedules one")
-            self.query_one("#cron-job-runs", DataTable).clear()
+            self.query_one(RunTable).clear()
             return
         upcoming = job.next_runs(self.zone) if job.active else []
         lines = [f"{job.name or '-'} (id {job.id}): {job.schedule}", job.words,
@@ -155,27 +152,20 @@ class JobsPane(Pane):
 
     @work(group="runs", exclusive=True, exit_on_error=False)
     async def load_runs(self, job: CronJob, more: bool = False) -> None:
+        table = self.query_one(RunTable)
         page = await self.cron.history(job.id, failed=self.failed_only,
-                                       after=self._after if more else None, limit=PAGE)
-        table = self.query_one("#cron-job-runs", DataTable)
-        if not more:
-            self.runs = []
-            table.clear()
-        self._after = page.after
-        for run in page.runs:
-            self.runs.append(run)
-            table.add_row(*run_cells(run, self.zone))
+                                       after=table.after if more else None, limit=PAGE)
+        table.show(page, self.zone, more=more)
         table.border_title = (f"{'Failed runs' if self.failed_only else 'Runs'}, newest "
-                              f"first: {len(self.runs):,}{'+' if page.after else ''}")
-        durations = [run.duration.total_seconds() for run in reversed(self.runs)
+                              f"first: {len(table.runs):,}{'+' if page.after else ''}")
+        durations = [run.duration.total_seconds() for run in reversed(table.runs)
                      if run.duration is not None]
         self.query_one("#cron-durations", Sparkline).data = durations or [0.0]
 
-    @on(DataTable.RowHighlighted, "#cron-job-runs")
-    def run_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        job = self.job
-        if job is not None and self._after and event.cursor_row >= len(self.runs) - 10:
-            self.load_runs(job, more=True)
+    @on(RunTable.MoreWanted)
+    def more_wanted(self) -> None:
+        if self.job is not None:
+            self.load_runs(self.job, more=True)
 
     def action_failed(self) -> None:
         self.failed_only = not self.failed_only
@@ -251,18 +241,10 @@ class JobsPane(Pane):
         if self._run_now is not None and self._run_now.is_running:
             self._run_now.cancel()
             return
-        row = self.query_one("#cron-job-runs", DataTable).cursor_row
-        run = self.runs[row] if 0 <= row < len(self.runs) else None
-        if run is None or run.end is not None:
-            self.notify("no run going: highlight a running run in the job's history",
-                        severity="warning")
-            return
-        if await self.confirm(f"Cancel run {run.id} (backend pid {run.pid})?", "Cancel it"):
-            signalled = await self.cron.cancel(run)
-            self.notify("cancel sent" if signalled else "that run is no longer running",
-                        title="Cron")
-            if self.job is not None:
-                self.load_runs(self.job)
+        job = self.job
+        if await cancel_run(self, self.cron, self.query_one(RunTable).run,
+                            job.name or str(job.id) if job else "") and job is not None:
+            self.load_runs(job)
 
     @work(group="ask", exclusive=True, exit_on_error=False)
     async def action_dry_run(self) -> None:

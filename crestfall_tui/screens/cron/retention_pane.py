@@ -15,6 +15,7 @@ from crestfall_tui.services import cron_retention
 from crestfall_tui.services.cron import Cron
 from crestfall_tui.services.units import parse_duration
 from crestfall_tui.widgets.pane import Pane
+from crestfall_tui.widgets.text_table import TextTable
 
 MIB = 2**20
 
@@ -39,8 +40,8 @@ class RetentionPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="cron-size", markup=False)
-        yield DataTable(id="cron-growth", cursor_type="row", zebra_stripes=True)
-        yield DataTable(id="cron-settings", cursor_type="row", zebra_stripes=True)
+        yield TextTable(id="cron-growth")
+        yield TextTable(id="cron-settings")
 
     def on_mount(self) -> None:
         growth = self.query_one("#cron-growth", DataTable)

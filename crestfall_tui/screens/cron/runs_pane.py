@@ -8,11 +8,12 @@ from datetime import UTC, timedelta, tzinfo
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from crestfall_tui.modals import PromptModal
-from crestfall_tui.screens.cron.shown import RUN_COLUMNS, run_cells, run_id, took
-from crestfall_tui.services.cron import Cron, CronRun, HistoryKey
+from crestfall_tui.screens.cron.run_table import RunTable, cancel_run
+from crestfall_tui.screens.cron.shown import run_id, took
+from crestfall_tui.services.cron import Cron, CronRun
 from crestfall_tui.services.units import parse_duration
 from crestfall_tui.widgets.pane import Pane
 
@@ -37,20 +38,14 @@ class RunsPane(Pane):
         self.cron = cron
         self.zone: tzinfo = UTC
         self.names: dict[int, str] = {}
-        self.runs: list[CronRun] = []
         self.failed_only = False
         self.since: timedelta | None = None
-        self._after: HistoryKey | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="cron-running", markup=False)
-        yield DataTable(id="cron-runs", cursor_type="row", zebra_stripes=True)
+        yield RunTable(names=self.names, id="cron-runs")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("job", key="job")
-        for column in RUN_COLUMNS:
-            table.add_column(column, key=column)
         self.query_one("#cron-running").border_title = "Running now"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -76,24 +71,19 @@ class RunsPane(Pane):
 
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self, more: bool = False) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(RunTable)
         if not more:
             self.zone = await self.cron.zone()
-            self.names = {job.id: job.name or str(job.id) for job in await self.cron.jobs()}
+            self.names.clear()
+            self.names.update({job.id: job.name or str(job.id)
+                               for job in await self.cron.jobs()})
             self.show_running(await self.cron.running())
         page = await self.cron.history(failed=self.failed_only, since=self.since,
-                                       after=self._after if more else None, limit=PAGE)
-        if not more:
-            self.runs = []
-            table.clear()
-        self._after = page.after
-        for run in page.runs:
-            self.runs.append(run)
-            table.add_row(self.names.get(run.job_id, str(run.job_id)),
-                          *run_cells(run, self.zone))
+                                       after=table.after if more else None, limit=PAGE)
+        table.show(page, self.zone, more=more)
         what = "Failed runs" if self.failed_only else "Runs"
         within = f" in the last {self.since}" if self.since else ""
-        table.border_title = (f"{what}{within}, newest first: {len(self.runs):,}"
+        table.border_title = (f"{what}{within}, newest first: {len(table.runs):,}"
                               f"{'+' if page.after else ''}")
 
     def show_running(self, running: list[CronRun]) -> None:
@@ -108,22 +98,13 @@ class RunsPane(Pane):
 
         return None if run.start is None else datetime.now(UTC) - run.start
 
-    @on(DataTable.RowHighlighted)
-    def highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self._after and event.cursor_row >= len(self.runs) - 10:
-            self.load(more=True)
+    @on(RunTable.MoreWanted)
+    def more_wanted(self) -> None:
+        self.load(more=True)
 
     @work(group="ask", exclusive=True, exit_on_error=False)
     async def action_cancel(self) -> None:
-        row = self.query_one(DataTable).cursor_row
-        run = self.runs[row] if 0 <= row < len(self.runs) else None
-        if run is None or run.end is not None:
-            self.notify("highlight a run that is still running", severity="warning")
-            return
-        if await self.confirm(f"Cancel run {run_id(run)} of "
-                              f"{self.names.get(run.job_id, run.job_id)} (pid {run.pid})?",
-                              "Cancel it"):
-            signalled = await self.cron.cancel(run)
-            self.notify("cancel sent" if signalled else "that run is no longer running",
-                        title="Cron")
+        run = self.query_one(RunTable).run
+        job = self.names.get(run.job_id, str(run.job_id)) if run else ""
+        if await cancel_run(self, self.cron, run, job):
             self.load()

@@ -15,6 +15,7 @@ from crestfall_tui.services.authz import Authorization, Role
 from crestfall_tui.services.run_as import RunAs
 from crestfall_tui.services.users import Users
 from crestfall_tui.widgets.pane import Pane
+from crestfall_tui.widgets.text_table import TextTable
 
 WRITES = ("new_role", "new_permission", "grant", "revoke", "assign", "unassign",
           "drop_role")
@@ -50,7 +51,7 @@ class AccessPane(Pane):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="access-body"):
-            yield DataTable(id="access-roles", cursor_type="row", zebra_stripes=True)
+            yield TextTable(id="access-roles")
             yield Static("", id="access-role")
 
     def on_mount(self) -> None:

@@ -17,6 +17,7 @@ from crestfall_tui.screens.users.shown import when
 from crestfall_tui.services.audit import Audit, Change, TrackedTable
 from crestfall_tui.services.users import Users
 from crestfall_tui.widgets.pane import Pane
+from crestfall_tui.widgets.text_table import TextTable
 
 
 class AuditPane(Pane):
@@ -45,8 +46,8 @@ class AuditPane(Pane):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="audit-body"):
-            yield DataTable(id="audit-tables", cursor_type="row", zebra_stripes=True)
-            yield DataTable(id="audit-changes", cursor_type="row", zebra_stripes=True)
+            yield TextTable(id="audit-tables")
+            yield TextTable(id="audit-changes")
 
     def on_mount(self) -> None:
         tables = self.query_one("#audit-tables", DataTable)

@@ -16,6 +16,7 @@ from crestfall_tui.screens.users.shown import when
 from crestfall_tui.services.units import parse_duration
 from crestfall_tui.services.users import AuthSession, Users
 from crestfall_tui.widgets.pane import Pane
+from crestfall_tui.widgets.text_table import TextTable
 
 PAGE = 200
 
@@ -41,7 +42,7 @@ class SessionsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sessions-anomalies")
-        yield DataTable(id="sessions-table", cursor_type="row", zebra_stripes=True)
+        yield TextTable(id="sessions-table")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -33,6 +33,7 @@ from crestfall_tui.services.users import (
     metadata_diff,
 )
 from crestfall_tui.widgets.pane import Pane
+from crestfall_tui.widgets.text_table import TextTable, plain
 
 WRITES = ("new_user", "password", "confirm_email", "ban", "unban", "lockout", "revoke",
           "delete", "soft_delete", "metadata")
@@ -114,7 +115,7 @@ class UserList(Pane):
                 yield Input(placeholder="search: an id, or the start of an email or phone",
                             id="users-search")
                 yield Static("", id="users-filters")
-                yield DataTable(id="users-table", cursor_type="row", zebra_stripes=True)
+                yield TextTable(id="users-table")
             with VerticalScroll(id="users-detail"):
                 yield Static("", id="users-detail-text")
 
@@ -510,28 +511,34 @@ def _detail_view(detail: UserDetail) -> Table:
     view = Table.grid(padding=(0, 2))
     view.add_column(style="bold")
     view.add_column()
-    view.add_row("user", name(user))
-    view.add_row("id", user.id)
-    view.add_row("state", _state(user))
-    view.add_row("created", when(user.created_at))
-    view.add_row("last sign-in", when(user.last_sign_in_at))
-    view.add_row("banned until", when(user.banned_until))
-    view.add_row("providers", ", ".join(user.providers) or "-")
-    view.add_row("app metadata", Text(json.dumps(detail.app_metadata, indent=2,
+    _row(view, "user", name(user))
+    _row(view, "id", user.id)
+    _row(view, "state", _state(user))
+    _row(view, "created", when(user.created_at))
+    _row(view, "last sign-in", when(user.last_sign_in_at))
+    _row(view, "banned until", when(user.banned_until))
+    _row(view, "providers", ", ".join(user.providers) or "-")
+    _row(view, "app metadata", Text(json.dumps(detail.app_metadata, indent=2,
                                                  ensure_ascii=False)))
-    view.add_row("user metadata", Text(json.dumps(detail.user_metadata, indent=2,
+    _row(view, "user metadata", Text(json.dumps(detail.user_metadata, indent=2,
                                                   ensure_ascii=False)))
-    view.add_row("identities", "\n".join(f"{p} ({i}), last sign-in {when(at)}"
+    _row(view, "identities", "\n".join(f"{p} ({i}), last sign-in {when(at)}"
                                          for p, i, at in detail.identities) or "none")
-    view.add_row("sessions", "\n".join(
+    _row(view, "sessions", "\n".join(
         f"{s.id[:8]} created {when(s.created_at)}, refreshed {when(s.refreshed_at)}, "
         f"{s.refresh_tokens} refresh token(s)" for s in detail.sessions) or "none")
-    view.add_row("MFA factors", "\n".join(f"{kind} {label} ({status}), since {when(at)}"
+    _row(view, "MFA factors", "\n".join(f"{kind} {label} ({status}), since {when(at)}"
                                           for kind, status, label, at in detail.factors)
                  or "none")
-    view.add_row("referenced by", "\n".join(
+    _row(view, "referenced by", "\n".join(
         f"{r.table} ({r.columns}): {r.rows} row(s), on delete {r.on_delete}"
         for r in detail.references if r.rows) or "nothing")
-    view.add_row("audit", "\n".join(f"{when(at)} {action}" for at, action in detail.audit)
+    _row(view, "audit", "\n".join(f"{when(at)} {action}" for at, action in detail.audit)
                  or "no entries")
     return view
+
+
+def _row(view: Table, label: str, value: object) -> None:
+    """A line of the detail: what the database holds is shown as written, never as markup
+    (an MFA factor's name, an identity's id)."""
+    view.add_row(label, plain(value))  # type: ignore[arg-type]
