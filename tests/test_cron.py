@@ -462,3 +462,35 @@ def test_the_twin_runs_a_job_now_and_dry_runs_it(stack: StackUnderTest) -> None:
         assert retention["bytes"] > 0 and "rows_per_day" in retention
     finally:
         stack.cli("cron", "remove", name)
+
+
+def test_ctrl_c_cancels_the_twins_run_on_the_server(stack: StackUnderTest, db: Db) -> None:
+    """`cron run` of a long job, then SIGINT: the statement stops on the server, the run is
+    recorded failed, exit 130."""
+    import signal
+    import subprocess
+
+    from tests.helpers import BINARY
+
+    name = f"twin-slow-{uuid.uuid4().hex[:6]}"
+    command = "select pg_sleep(61)"
+    assert stack.cli("cron", "add", name, "0 4 * * *", "-c", command).returncode == 0
+
+    def active() -> bool:
+        return db.execute("select count(*) from pg_stat_activity where query = %s and "
+                          "state = 'active'", (command,)).fetchone() != (0,)
+
+    try:
+        process = subprocess.Popen(
+            [str(BINARY), "cron", "run", name, "--stack", "local", "--config",
+             str(stack.config_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        assert eventually(active, 20)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 130
+        assert eventually(lambda: not active(), 5)
+        assert db.execute("select r.status, r.return_message from crestfall.cron_runs r "
+                          "join cron.job j using (jobid) where j.jobname = %s",
+                          (name,)).fetchall() == [("failed", "cancelled from the studio")]
+    finally:
+        stack.cli("cron", "remove", name)

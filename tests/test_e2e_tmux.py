@@ -227,10 +227,14 @@ def test_cron_job_added_and_run_now_in_the_real_binary(
         assert eventually(lambda: "New cron job" in _screen(session), 10), _screen(session)
         time.sleep(0.3)  # the name field takes the focus once the form is drawn
         tmux("send-keys", "-t", session, "-l", name)
+        # Keys typed right after a Tab go to the field it leaves (Textual hands each key to
+        # the field focused when it was read): a beat after each, as a person takes.
         tmux("send-keys", "-t", session, "Tab")
+        time.sleep(0.3)
         tmux("send-keys", "-t", session, "-l", "*/5 * * * *")
         assert eventually(lambda: "Every 5 minutes" in _screen(session), 10), _screen(session)
         tmux("send-keys", "-t", session, "Tab", "Tab", "Tab")
+        time.sleep(0.3)
         tmux("send-keys", "-t", session, "-l", "select 40 + 2")
         assert eventually(lambda: "select 40 + 2" in _screen(session), 10), _screen(session)
         tmux("send-keys", "-t", session, "C-s")

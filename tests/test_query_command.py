@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.helpers import BINARY, StackUnderTest, eventually
+from tests.helpers import BINARY, StackUnderTest, eventually, scratch_database
 
 
 def test_table_output_shows_null_and_row_count(stack: StackUnderTest) -> None:
@@ -262,19 +262,82 @@ def test_ctrl_c_cancels_a_streaming_query_on_the_server(stack: StackUnderTest) -
         assert conn.execute("select to_regclass('after_ctrl_c')").fetchone() == (None,)
 
 
-def test_copy_with_the_client_in_a_script_is_refused_clearly(stack: StackUnderTest) -> None:
-    """COPY ... FROM STDIN or TO STDOUT as a statement (psql needs \\copy for it): one
-    error, exit 1, and the statements before it ran."""
-    for copy in ("copy copy_refused from stdin", "copy copy_refused to stdout"):
-        done = stack.cli("query", "-c", f"create table if not exists copy_refused (a int); "
-                         f"insert into copy_refused values (1); {copy}; "
-                         "insert into copy_refused values (2)")
-        assert done.returncode == 1, done.stderr
-        assert "cannot run as a statement of a script" in done.stderr
-        assert "Traceback" not in done.stderr
+def test_copy_to_stdout_in_a_script_is_refused_clearly(stack: StackUnderTest) -> None:
+    """COPY ... TO STDOUT as a statement: one error, exit 1, and the statements before it
+    ran (the rows of a query go out with --format csv)."""
+    done = stack.cli("query", "-c", "create table if not exists copy_refused (a int); "
+                     "insert into copy_refused values (1); copy copy_refused to stdout; "
+                     "insert into copy_refused values (2)")
+    assert done.returncode == 1, done.stderr
+    assert "cannot run as a statement of a script" in done.stderr
+    assert "Traceback" not in done.stderr
     with psycopg.connect(stack.conninfo, autocommit=True) as conn:
-        assert conn.execute("select count(*), max(a) from copy_refused").fetchone() == (2, 1)
+        assert conn.execute("select count(*), max(a) from copy_refused").fetchone() == (1, 1)
         conn.execute("drop table copy_refused")
+
+
+def test_a_pg_dump_plain_script_restores_as_psql_restores_it(stack: StackUnderTest,
+                                                              tmp_path: Path) -> None:
+    """pg_dump's plain format (COPY ... FROM stdin with its rows inline, ended by `\\.`):
+    60,000 rows with tabs, newlines, backslashes, NULLs and other scripts' letters restore
+    through `query -f` into an empty database exactly as they were."""
+    dump = tmp_path / "dump.sql"
+    checksum = ("select count(*), md5(string_agg(t::text, '|' order by id)) from "
+                "public.kept t")
+    with scratch_database(
+            stack, "dump_source",
+            "create table public.kept (id int primary key, body text, note text, at "
+            "timestamptz, doc jsonb)",
+            "insert into public.kept select g, 'tab' || chr(9) || g || chr(10) || 'line' "
+            "|| chr(92) || 'back', case when g % 7 = 0 then null else 'Grüße ' || g || "
+            "' 東京 ; ' || chr(92) || '. not the end' end, "
+            "timestamptz '2026-01-01' + g * interval '1 minute', "
+            "jsonb_build_object('n', g) from generate_series(1, 60000) g") as source:
+        expected = source.execute(checksum).fetchone()
+        subprocess.run([_pg_dump(), "--format=plain", "--no-owner", "--file", str(dump),
+                        stack.conninfo.replace("dbname=postgres", "dbname=dump_source")],
+                       check=True)
+    assert "FROM stdin;" in dump.read_text()
+    with scratch_database(stack, "dump_target") as target:
+        done = stack.cli("query", "--database", "dump_target", "-f", str(dump), timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "COPY 60000" in done.stderr
+        assert target.execute(checksum).fetchone() == expected
+
+
+def test_a_bad_row_in_copy_data_stops_the_script_with_the_line(stack: StackUnderTest,
+                                                                 tmp_path: Path) -> None:
+    """A row the server refuses: exit 1 with its message and the COPY's line, none of the
+    COPY's rows kept, nothing after it run; data without `\\.` ends at the input's end."""
+    script = tmp_path / "copy.sql"
+    script.write_text("create table copy_bad (a int, b text);\n"
+                      "copy copy_bad from stdin;\n1\tone\nx\ttwo\n\\.\n"
+                      "create table copy_after (a int);\n")
+    ends = tmp_path / "ends.sql"
+    ends.write_text("copy copy_bad (a, b) from stdin;\n7\tseven\n8\t\\N")
+    try:
+        done = stack.cli("query", "-f", str(script))
+        assert done.returncode == 1
+        assert 'invalid input syntax for type integer: "x"' in done.stderr
+        assert "Traceback" not in done.stderr
+        with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+            assert conn.execute("select count(*) from copy_bad").fetchone() == (0,)
+            assert conn.execute("select to_regclass('copy_after')").fetchone() == (None,)
+        done = stack.cli("query", "-f", str(ends))
+        assert done.returncode == 0, done.stderr
+        with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+            assert conn.execute("select a, b from copy_bad order by a").fetchall() == [
+                (7, "seven"), (8, None)]
+    finally:
+        with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+            conn.execute("drop table if exists copy_bad")
+
+
+def _pg_dump() -> str:
+    import glob
+    import shutil
+
+    return shutil.which("pg_dump") or sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_dump"))[-1]
 
 
 def _running(stack: StackUnderTest, text: str) -> bool:
@@ -284,3 +347,22 @@ def _running(stack: StackUnderTest, text: str) -> bool:
                            "and (query like %s or query like 'FETCH%%crestfall_query%%') "
                            "and pid <> pg_backend_pid()", (f"%{text}%",)).fetchone()
     return bool(row and row[0])
+
+
+def test_a_meta_command_other_than_pg_dumps_guard_stops_the_script(stack: StackUnderTest,
+                                                                    tmp_path: Path) -> None:
+    """`\\restrict`/`\\unrestrict` (pg_dump's guard) ask for nothing here; any other psql
+    meta-command stops the script at its line, exit 1, after the statements before it."""
+    script = tmp_path / "meta.sql"
+    script.write_text("\\restrict k\ncreate table meta_before (a int);\n\\connect other\n"
+                      "create table meta_after (a int);\n\\unrestrict k\n")
+    try:
+        done = stack.cli("query", "-f", str(script))
+        assert done.returncode == 1
+        assert "line 3: psql's \\connect is not run by `query`" in done.stderr
+        with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+            assert conn.execute("select to_regclass('meta_before') is not null, "
+                                "to_regclass('meta_after')").fetchone() == (True, None)
+    finally:
+        with psycopg.connect(stack.conninfo, autocommit=True) as conn:
+            conn.execute("drop table if exists meta_before")

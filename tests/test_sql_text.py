@@ -52,3 +52,53 @@ def test_toggle_comment_both_ways() -> None:
     assert commented == ["  -- select 1,", "", "  --   2"]
     assert toggle_comment(commented) == lines
     assert toggle_comment(["--x", "  -- y"]) == ["x", "  y"]
+
+
+def test_a_script_reads_copy_data_and_meta_commands_however_the_input_is_cut() -> None:
+    """As psql reads a script (`script=True`): the lines after `COPY ... FROM STDIN;` up to
+    `\\.` (CRLF too) are its data, SQL-looking lines included; a line starting with a
+    backslash where a statement would start is a meta-command; the statements after are
+    found as before, with their lines; the same whether the input comes whole or a line
+    at a time. The input's end ends data that has no `\\.`."""
+    from crestfall_tui.services.sql_text import CopyData, MetaCommand, StatementReader
+
+    script = ("\\restrict AbC123\nset x = 1;\n"
+              "COPY public.t (a, b) FROM stdin; -- rest of the line\n"
+              "1\tselect 'not; a statement\n2\t\\N\r\n\\.\r\n\n  -- a comment\n"
+              "select 2;\ncopy t from stdin;\n3\tlast")
+
+    def read(pieces: list[str]) -> list[object]:
+        reader = StatementReader(script=True)
+        found: list[object] = []
+        for piece in pieces:
+            found += reader.feed(piece)
+        return found + reader.feed("", final=True)
+
+    def joined(found: list[object]) -> list[object]:
+        """Data pieces of one COPY joined (how many pieces depends on the cuts)."""
+        out: list[object] = []
+        for item in found:
+            if isinstance(item, CopyData) and out and isinstance(out[-1], CopyData) \
+                    and not out[-1].last:
+                out[-1] = CopyData(out[-1].text + item.text, item.last)
+            else:
+                out.append(item)
+        return out
+
+    whole = joined(read([script]))
+    assert joined(read(script.splitlines(keepends=True))) == whole  # whole lines, as fed
+    texts = [(type(i).__name__, getattr(i, "text", None), getattr(i, "line", None))
+             for i in whole]
+    assert texts == [
+        ("MetaCommand", "\\restrict AbC123", 1),
+        ("Statement", "set x = 1", 2),
+        ("Statement", "COPY public.t (a, b) FROM stdin", 3),
+        ("CopyData", "1\tselect 'not; a statement\n2\t\\N\r\n", None),
+        ("Statement", "select 2", 9),
+        ("Statement", "copy t from stdin", 10),
+        ("CopyData", "3\tlast\n", None)]
+    assert [i.last for i in whole if isinstance(i, CopyData)] == [True, True]
+    assert isinstance(whole[0], MetaCommand) and whole[0].name == "restrict"
+    # Not as a script (the editor's buffers), nothing is data or a meta-command.
+    assert all(type(i).__name__ == "Statement"
+               for i in StatementReader().feed(script, final=True))

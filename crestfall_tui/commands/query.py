@@ -32,8 +32,12 @@ from crestfall_tui.services.script_run import (
     run_interruptible,
     statements_read_ahead,
 )
+from crestfall_tui.services.sql_text import CopyData, MetaCommand
 
 FORMATS = ("table", "csv", "json")
+RESTRICTING = ("restrict", "unrestrict")
+"""pg_dump's guard around a plain dump (from 15.14): psql runs no other meta-command between
+the two; this runner runs none at all, so they ask for nothing more."""
 CELL_WIDTH = 40
 CHUNK = 1 << 16
 
@@ -78,6 +82,18 @@ def _run_script(session: ScriptSession, source: Iterator[str], output_format: st
     cut = False
     try:
         for statement in statements_read_ahead(source):
+            if isinstance(statement, CopyData):  # the rows of the COPY FROM STDIN before
+                for event in session.copy_data(statement):
+                    if isinstance(event, StatementDone):
+                        err.write(event.status + "\n")
+                continue
+            if isinstance(statement, MetaCommand):
+                if statement.name in RESTRICTING:
+                    continue  # no meta-command runs here: restricted already
+                print(f"crestfall-tui: line {statement.line}: psql's \\{statement.name} is "
+                      "not run by `query` (it runs SQL, COPY data, and no meta-command)",
+                      file=err)
+                return 1
             if output_format == "csv" and statement.streams:
                 out.flush()
                 binary = getattr(out, "buffer", None)

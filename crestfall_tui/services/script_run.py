@@ -34,7 +34,7 @@ from crestfall_tui.services.query_session import (
     StatementDone,
 )
 from crestfall_tui.services.run_as import role_scope_sync
-from crestfall_tui.services.sql_text import Statement, StatementReader
+from crestfall_tui.services.sql_text import CopyData, MetaCommand, Statement, StatementReader
 
 if TYPE_CHECKING:
     import psycopg
@@ -54,6 +54,8 @@ class ScriptSession:
         self._cancel: pq.abc.PGcancel | None = None
         self._cursors = 0
         self._stopped = False
+        self._copying: tuple[Statement, float] | None = None
+        """The COPY ... FROM STDIN waiting for its data, and when it started."""
 
     def __enter__(self) -> ScriptSession:
         conn = self.postgres.open_sync()
@@ -102,12 +104,49 @@ class ScriptSession:
                 with self._scope(statement):
                     result = self._execute(statement.text.encode())
             else:
-                result = self._execute(statement.text.encode())
+                result = self._execute(statement.text.encode(), copy_in=True)
+                if self._copy_in(result):
+                    self._copying = (statement, started)  # its data comes next
+                    return
             yield from self._plain_events(statement, result, started)
         except psycopg.Error as error:
             if self._stopped:
                 raise KeyboardInterrupt from None
             raise QuerySession.error_for(statement, error, prefix) from None
+
+    def copy_data(self, data: CopyData) -> Iterator[QueryEvent]:
+        """The data of the COPY ... FROM STDIN that ran last, sent as it is read; at its end,
+        the COPY's outcome (its rows, or the server's refusal of a line)."""
+        import psycopg
+        from psycopg import errors
+        from psycopg.pq import ExecStatus
+
+        if self._copying is None:
+            return
+        statement, started = self._copying
+        conn = self.conn
+        pgconn = conn.pgconn
+        with conn.lock:
+            if self._stopped:
+                pgconn.put_copy_end(b"cancelled")
+            elif data.text:
+                pgconn.put_copy_data(data.text.encode(conn.info.encoding))
+            if not data.last and not self._stopped:
+                return
+            if not self._stopped:
+                pgconn.put_copy_end(None)
+            result = pgconn.get_result()
+            while pgconn.get_result() is not None:
+                pass
+        self._copying = None
+        if self._stopped:
+            raise KeyboardInterrupt
+        if result is None or result.status == ExecStatus.FATAL_ERROR:
+            error: psycopg.Error = errors.error_from_result(result, encoding=conn.info.encoding) \
+                if result is not None else psycopg.OperationalError("the COPY got no result")
+            raise QuerySession.error_for(statement, error, 0) from None
+        yield StatementDone(statement, (result.command_status or b"").decode(),
+                            result.command_tuples or 0, time.monotonic() - started)
 
     def copy_out(self, statement: Statement, write: Callable[[bytes], object]) -> CopyCount:
         """A query's whole result as CSV with a header, streamed by COPY into `write`."""
@@ -131,10 +170,10 @@ class ScriptSession:
         return role_scope_sync(self.conn, None, read_only=read_only,
                                reader=self.postgres.reader_role)
 
-    def _execute(self, command: bytes) -> pq.abc.PGresult:
+    def _execute(self, command: bytes, *, copy_in: bool = False) -> pq.abc.PGresult:
         """One statement through libpq's PQexec (blocking, the GIL released), its result
         read in place: what psycopg's cursor would do, without a cursor and a wait loop for
-        each statement."""
+        each statement. With `copy_in`, a COPY FROM STDIN is left waiting for its data."""
         from psycopg import errors
         from psycopg.pq import ExecStatus
 
@@ -143,13 +182,21 @@ class ScriptSession:
             result = conn.pgconn.exec_(command)
         if result.status == ExecStatus.FATAL_ERROR:
             raise errors.error_from_result(result, encoding=conn.info.encoding)
+        if self._copy_in(result) and copy_in:
+            return result
         if result.status in (ExecStatus.COPY_IN, ExecStatus.COPY_OUT, ExecStatus.COPY_BOTH):
             self._end_copy(result.status)
         return result
 
+    @staticmethod
+    def _copy_in(result: pq.abc.PGresult) -> bool:
+        from psycopg.pq import ExecStatus
+
+        return bool(result.status == ExecStatus.COPY_IN)
+
     def _end_copy(self, status: int) -> None:
-        """A COPY FROM STDIN or TO STDOUT written as a plain statement: refused, as psql
-        refuses it without `\\copy`; the connection is left ready."""
+        """A COPY TO STDOUT in a script (or a COPY FROM STDIN on a read-only stack):
+        refused; the connection is left ready."""
         from psycopg import errors
         from psycopg.pq import ExecStatus
 
@@ -163,8 +210,8 @@ class ScriptSession:
         while pgconn.get_result() is not None:
             pass
         raise errors.FeatureNotSupported(
-            "COPY ... FROM STDIN / TO STDOUT cannot run as a statement of a script: use "
-            "--format csv for a query's rows, or psql's \\copy for a file")
+            "COPY ... TO STDOUT cannot run as a statement of a script: use --format csv "
+            "for a query's rows, or psql's \\copy for a file")
 
     def _plain_events(self, statement: Statement, result: pq.abc.PGresult,
                       started: float) -> Iterator[QueryEvent]:
@@ -254,15 +301,15 @@ READ_AHEAD = 4
 """Chunks of statements split ahead of the one running (each chunk about 64 KB of SQL)."""
 
 
-def statements_read_ahead(chunks: Iterable[str]) -> Iterator[Statement]:
+def statements_read_ahead(chunks: Iterable[str]) -> Iterator[Statement | CopyData | MetaCommand]:
     """The statements of `chunks`, read and split in a thread of their own a few chunks
     ahead: the splitting then runs while the server runs the statements before (libpq waits
     with the GIL released) instead of between them. Memory stays bounded; an error reading
     the input comes out where it happened, after the statements before it."""
-    batches: queue.Queue[list[Statement] | BaseException | None] = queue.Queue(READ_AHEAD)
+    batches: queue.Queue[list[Any] | BaseException | None] = queue.Queue(READ_AHEAD)
     done = threading.Event()
 
-    def put(item: list[Statement] | BaseException | None) -> bool:
+    def put(item: list[Any] | BaseException | None) -> bool:
         while not done.is_set():
             try:
                 batches.put(item, timeout=0.2)
@@ -273,7 +320,7 @@ def statements_read_ahead(chunks: Iterable[str]) -> Iterator[Statement]:
 
     def read() -> None:
         try:
-            reader = StatementReader()
+            reader = StatementReader(script=True)
             for chunk in chunks:
                 if not put(reader.feed(chunk)):
                     return

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 _STREAMING_WORDS = ("select", "with", "values", "table", "(")
 _TRANSACTION_WORDS = ("begin", "start", "commit", "end", "rollback", "abort", "savepoint",
@@ -57,6 +58,35 @@ class Statement:
 
 _FIRST_WORD = re.compile(r"\(|[^\W\d]\w*")
 
+
+@dataclass(frozen=True)
+class CopyData:
+    """Lines of data that follow a `COPY ... FROM STDIN` statement in a script, as psql reads
+    them (pg_dump's plain format writes its rows so): from the line after the statement up
+    to a line `\\.`, or the end of the input. A long run of data comes in several pieces."""
+
+    text: str
+    last: bool = False
+    """The data ends here: the COPY is complete."""
+
+
+@dataclass(frozen=True)
+class MetaCommand:
+    """A psql meta-command line of a script (`\\restrict KEY` in pg_dump's output)."""
+
+    text: str
+    line: int
+
+    @property
+    def name(self) -> str:
+        return self.text[1:].split(None, 1)[0] if len(self.text) > 1 else ""
+
+
+_META_START = re.compile(r"[ \t\r\n]*\\")
+_META = re.compile(r"[ \t\r\n]*(\\[^\n]*)\n")
+_COPY_FROM_STDIN = re.compile(r"(?is)copy\b.*\bfrom\s+stdin\b")
+_END_OF_DATA = re.compile(r"^\\\.\r?$", re.MULTILINE)
+
 # What can change how the text around it is read: comments, quotes, dollar quotes, parens and
 # the semicolon. An identifier may hold `$`, so `a$b$` is no dollar quote, and E'' strings
 # only start where no identifier does. Inside CREATE FUNCTION/PROCEDURE, BEGIN/CASE/END too.
@@ -77,10 +107,18 @@ class StatementReader:
 
     Written by hand because a script of any size must run as it is read, in bounded memory:
     sqlparse reads its whole input and builds a token tree of it (2.4 GB for a 50 MB script).
-    Feed it whole lines; the statements it returns are complete.
+    Feed it whole lines; the statements it returns are complete. With `script`, it reads as
+    psql reads a script file: the lines after a `COPY ... FROM STDIN` are its data
+    (`CopyData`), and a line that starts with a backslash where a statement would start is
+    a psql meta-command (`MetaCommand`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, script: bool = False) -> None:
+        self._script = script
+        self._copying = False
+        """Reading a COPY's data."""
+        self._to_next_line = False
+        """The COPY statement's own line has yet to end: its data starts on the next."""
         self._buf = ""
         self._origin = 0
         """Where the current statement's text starts in `_buf`."""
@@ -96,8 +134,9 @@ class StatementReader:
         self._routine = False
         self._count = 0
 
-    def feed(self, text: str, *, final: bool = False) -> list[Statement]:
-        """The statements completed by `text`; with `final`, the last one without its `;`."""
+    def feed(self, text: str, *, final: bool = False) -> list[Any]:
+        """The statements completed by `text` (and COPY data and meta-commands, with
+        `script`); with `final`, the last one without its `;`."""
         if self._origin:
             # Done statements leave the buffer here, once per feed, not once per statement.
             self._buf = self._buf[self._origin:]
@@ -108,18 +147,35 @@ class StatementReader:
                 self._last -= self._origin
             self._origin = 0
         self._buf += text
+        if final and self._script and self._buf and not self._buf.endswith("\n"):
+            self._buf += "\n"  # a script's lines are whole: its last one too
         found = self._split()
-        if final:
+        if final and self._copying:  # the input ends the data
+            found.append(CopyData("" if self._to_next_line else self._buf[self._scan:],
+                                  last=True))
+            self._copying = False
+            self._reset(len(self._buf))
+        elif final:
             self._scan = len(self._buf)
             if self._first is not None:
                 found.append(self._take(len(self._buf)))
             self._reset(len(self._buf))
         return found
 
-    def _split(self) -> list[Statement]:
-        found: list[Statement] = []
+    def _split(self) -> list[Any]:
+        found: list[Any] = []
         buf = self._buf
         while True:
+            if self._copying and self._copy(found):
+                return found
+            if self._script and self._first is None and _META_START.match(buf, self._scan):
+                meta = _META.match(buf, self._scan)
+                if meta is None:  # its line has not all arrived
+                    return found
+                line = self._line + buf.count("\n", self._origin, meta.start(1))
+                found.append(MetaCommand(meta.group(1).rstrip(), line))
+                self._reset(meta.end())
+                continue
             pattern = _ROUTINE_TOKEN if self._routine else _TOKEN
             match = pattern.search(buf, self._scan)
             stop = match.start() if match else len(buf)
@@ -132,7 +188,10 @@ class StatementReader:
             if token == ";":
                 if self._parens == 0 and self._begins == 0:
                     if self._first is not None:
-                        found.append(self._take(end))
+                        statement = self._take(end)
+                        found.append(statement)
+                        if self._script and _COPY_FROM_STDIN.match(statement.text):
+                            self._copying = self._to_next_line = True
                     self._reset(end)
                     continue
                 self._mark(match.start(), end)
@@ -160,6 +219,28 @@ class StatementReader:
                     self._word_or_paren(token)
                 self._mark(match.start(), end)
             self._scan = end
+
+    def _copy(self, found: list[Any]) -> bool:
+        """Take the COPY's data that has arrived: whole lines, up to the line `\\.`; True
+        while more is to come."""
+        buf, start = self._buf, self._scan
+        if self._to_next_line:
+            newline = buf.find("\n", start)
+            if newline < 0:
+                return True
+            start = newline + 1
+            self._to_next_line = False
+        end = _END_OF_DATA.search(buf, start)
+        if end is None:
+            upto = buf.rfind("\n", start) + 1  # whole lines only
+            if upto > start:
+                found.append(CopyData(buf[start:upto]))
+            self._reset(max(upto, start))
+            return True
+        found.append(CopyData(buf[start:end.start()], last=True))
+        self._copying = False
+        self._reset(end.end() + 1 if buf.startswith("\n", end.end()) else end.end())
+        return False
 
     def _word_or_paren(self, token: str) -> None:
         if token == "(":
