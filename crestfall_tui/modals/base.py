@@ -24,7 +24,15 @@ class CrestfallModal(ModalScreen[ResultT]):
     CrestfallModal > .frame.-warning { border: thick $warning; }
     CrestfallModal > .frame > Label { width: 100%; }
     """
-    BINDINGS = [Binding("escape", "close", "Close", id="modal.close")]
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="modal.close"),
+        # Taken by the app as each key is read: a field's own keys are handed to it in a
+        # queue, so under load the letters typed after a Tab reached the field it left.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True,
+                id="modal.next"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False,
+                priority=True, id="modal.previous"),
+    ]
 
     def action_close(self) -> None:
         """Close without an answer."""
