@@ -3,11 +3,12 @@ ban, lock out, delete with its dry run and typed confirmation."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import bcrypt
 import psycopg
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, TextArea
 
 from crestfall_tui.app import CrestfallApp
 from crestfall_tui.modals import ConfirmModal, PromptModal
@@ -261,3 +262,127 @@ async def test_values_holding_markup_show_as_written(stack: StackUnderTest, db: 
         await until(pilot, lambda: f"[/b] key {tag}" in seen())
         await pilot.press("2")
         await until(pilot, lambda: "[FBAN/FBIOS;FBAV/1] [/x]" in seen())
+
+
+async def test_access_audit_and_sessions_keys_that_undo(stack: StackUnderTest, db: Db) -> None:
+    """3: a role given to a user (a), what the user may do (w, asked as them), taken back
+    (U), its permission revoked (v), the RLS overview (T), the role dropped (X); 4: a change
+    in full (enter), one user's changes (w), the table untracked (U); 2: a session ended
+    (x)."""
+    from crestfall_tui.modals import PickerModal, TextModal
+    from crestfall_tui.screens.users.audit_pane import AuditPane
+    from crestfall_tui.screens.users.sessions_pane import SessionsPane
+    from crestfall_tui.services.audit import Audit
+    from crestfall_tui.services.authz import Authorization
+
+    tag = uuid.uuid4().hex[:6]
+    role, permission, table = f"undo{tag}", f"undo{tag}.read", f"undo_{tag}"
+    users = Users(stack.runtime.postgres(read_only=False))
+    user = await users.create(f"undo{tag}@users.test", None)
+    await users.close()
+    authz = Authorization(stack.runtime.postgres(read_only=False))
+    await authz.create_role(role, "made to be undone")
+    await authz.create_permission(permission, "")
+    await authz.grant(role, permission)
+    await authz.close()
+    db.execute(f"create table public.{table} (id int)")
+    audit = Audit(stack.runtime.postgres(read_only=False))
+    await audit.track(f"public.{table}")
+    await audit.close()
+    db.execute("select set_config('request.jwt.claims', %s, false)",
+               (json.dumps({"sub": user.id, "role": "authenticated"}),))
+    db.execute(f"insert into public.{table} values (42)")
+    db.execute("select set_config('request.jwt.claims', '', false)")
+    session = db.execute("insert into auth.sessions (id, user_id, created_at, updated_at) "
+                         "values (gen_random_uuid(), %s, now() + interval '1 hour', now()) "
+                         "returning id::text", (user.id,)).fetchone()[0]  # type: ignore[index]
+    email = f"undo{tag}@users.test"
+
+    async def answer(text: str) -> None:
+        await until(pilot, lambda: isinstance(app.screen, PromptModal))
+        app.screen.query_one(Input).value = text
+        await pilot.press("enter")
+
+    app = CrestfallApp(stack.stack, stack.runtime)
+    try:
+        async with app.run_test(size=(160, 44)) as pilot:
+            await open_users(pilot, app, email)
+            await pilot.press("3")
+            await until(pilot, lambda: role in on_screen(app))
+            roles = app.screen.query_one("#access-roles", DataTable)
+            roles.move_cursor(row=roles.get_row_index(role))
+            roles.focus()
+
+            await pilot.press("a")
+            await answer(email)
+            await until(pilot, lambda: db.execute(
+                "select count(*) from authz.user_roles where role = %s",
+                (role,)).fetchone() == (1,))
+            await pilot.press("w")
+            await answer(email)
+            await until(pilot, lambda: isinstance(app.screen, TextModal))
+            assert f"yes  {permission}" in app.screen.query_one(TextArea).text
+            await pilot.press("escape")
+            await pilot.press("U")
+            await answer(email)
+            await until(pilot, lambda: db.execute(
+                "select count(*) from authz.user_roles where role = %s",
+                (role,)).fetchone() == (0,))
+            await pilot.press("v")
+            await until(pilot, lambda: isinstance(app.screen, PickerModal))
+            await pilot.press("enter")
+            await until(pilot, lambda: db.execute(
+                "select count(*) from authz.role_permissions where role = %s",
+                (role,)).fetchone() == (0,))
+            await pilot.press("T")
+            await until(pilot, lambda: isinstance(app.screen, TextModal))
+            assert "RLS" in app.screen.query_one(TextArea).text
+            await pilot.press("escape")
+            roles.move_cursor(row=roles.get_row_index(role))
+            await pilot.press("X")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            await pilot.press("y")
+            await until(pilot, lambda: db.execute(
+                "select count(*) from authz.roles where name = %s", (role,)).fetchone()
+                == (0,))
+
+            await pilot.press("4")
+            pane = app.screen.query_one(AuditPane)
+            await until(pilot, lambda: any(t.table == f"public.{table}" or t.table == table
+                                           for t in pane.tables))
+            tables = app.screen.query_one("#audit-tables", DataTable)
+            tables.move_cursor(row=[t.table for t in pane.tables].index(
+                next(t.table for t in pane.tables if t.table.endswith(table))))
+            tables.focus()
+            await until(pilot, lambda: [c.op for c in pane.changes] == ["INSERT"])
+            app.screen.query_one("#audit-changes", DataTable).focus()
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, TextModal))
+            assert '"id": 42' in app.screen.query_one(TextArea).text
+            await pilot.press("escape")
+            await pilot.press("w")
+            await answer(email)
+            await until(pilot, lambda: pane.actor is not None and [
+                c.actor for c in pane.changes] == [user.id])
+            tables.focus()
+            await pilot.press("U")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            await pilot.press("y")
+            await until(pilot, lambda: any(t.table.endswith(table) and not t.tracked
+                                           for t in pane.tables))
+
+            await pilot.press("2")
+            sessions = app.screen.query_one(SessionsPane)
+            await until(pilot, lambda: bool(sessions.shown)
+                        and sessions.shown[0].id == session)
+            app.screen.query_one("#sessions-table", DataTable).focus()
+            await pilot.press("x")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+            await pilot.press("y")
+            await until(pilot, lambda: db.execute(
+                "select count(*) from auth.sessions where id = %s::uuid",
+                (session,)).fetchone() == (0,))
+    finally:
+        db.execute(f"drop table public.{table}")
+        db.execute("delete from authz.roles where name = %s", (role,))
+        db.execute("delete from authz.permissions where name = %s", (permission,))

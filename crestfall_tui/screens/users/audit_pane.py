@@ -29,8 +29,6 @@ class AuditPane(Pane):
         Binding("U", "untrack", "Untrack", show=False, id="audit.untrack"),
         Binding("w", "by_user", "By user", tooltip="The changes one auth user made (empty: "
                 "back to the table's)", id="audit.by_user"),
-        Binding("enter", "show_change", "Show", show=False, tooltip="The change in full",
-                id="audit.show"),
         Binding("r", "reload", "Reload", id="audit.reload"),
     ]
 
@@ -143,7 +141,10 @@ class AuditPane(Pane):
             self.actor = None
         self.load_changes()
 
-    def action_show_change(self) -> None:
+    @on(DataTable.RowSelected, "#audit-changes")
+    def show_change(self) -> None:
+        """Enter on a change: it in full. (The table takes enter itself, as RowSelected; a
+        binding of the pane's never saw it.)"""
         row = self.query_one("#audit-changes", DataTable).cursor_row
         if 0 <= row < len(self.changes):
             change = self.changes[row]
