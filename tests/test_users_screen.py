@@ -386,3 +386,48 @@ async def test_access_audit_and_sessions_keys_that_undo(stack: StackUnderTest, d
         db.execute(f"drop table public.{table}")
         db.execute("delete from authz.roles where name = %s", (role,))
         db.execute("delete from authz.permissions where name = %s", (permission,))
+
+
+async def test_last_page_token_check_and_run_as_by_keys(stack: StackUnderTest) -> None:
+    """G: the last users in this order, the cursor on the last; V: a pasted token signed
+    with the stack's secret is accepted, one with another secret refused; a: Query runs
+    as the selected user."""
+    import jwt
+
+    from crestfall_tui.modals import TextModal
+    from crestfall_tui.screens import QueryScreen
+
+    tag = uuid.uuid4().hex[:6]
+    users = Users(stack.runtime.postgres(read_only=False))
+    made = [await users.create(f"gva{tag}{n}@users.test", None) for n in range(3)]
+    await users.close()
+    now = int(__import__("time").time())
+    claims = {"sub": made[0].id, "role": "authenticated", "aud": "authenticated",
+              "iat": now, "exp": now + 600}
+    good = jwt.encode(claims, stack.runtime.secrets.jwt_secret, algorithm="HS256")
+    forged = jwt.encode(claims, "not the stack's secret at all, 32+ bytes", algorithm="HS256")
+    app = CrestfallApp(stack.stack, stack.runtime)
+    async with app.run_test(size=(160, 44)) as pilot:
+        listed = await open_users(pilot, app, f"gva{tag}")
+        table = listed.query_one(DataTable)
+        table.focus()
+        await until(pilot, lambda: len(listed.shown) == 3)
+        await pilot.press("G")
+        await until(pilot, lambda: table.cursor_row == len(listed.shown) - 1
+                    and listed.shown[-1].id == made[-1].id)
+
+        for token, verdict in ((good, "accepted by this stack"),
+                               (forged, "REFUSED by this stack")):
+            await pilot.press("V")
+            await until(pilot, lambda: isinstance(app.screen, PromptModal))
+            app.screen.query_one(Input).value = token
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, TextModal))
+            assert app.screen.query_one(TextArea).text.startswith(verdict)
+            await pilot.press("escape")
+
+        table.move_cursor(row=0)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, QueryScreen))
+        run_as = app.studio.query_session.run_as
+        assert run_as is not None and run_as.user_id == made[0].id
