@@ -21,6 +21,16 @@ from tests.helpers import StackUnderTest, eventually
 Db = psycopg.Connection[tuple[object, ...]]
 
 
+def job_user(db: Db, schema: str, role: str, table: str, may: str) -> tuple[str, str]:
+    """A login role for a job to run as, allowed `may` on `schema.table` (made here); the
+    role and the test's database."""
+    db.execute(f"create role {role} login")
+    db.execute(f"create table {schema}.{table}")
+    db.execute(f"grant usage on schema {schema} to {role}")
+    db.execute(f"grant {may} on {schema}.{table.split()[0]} to {role}")
+    return role, str(db.execute("select current_database()").fetchone()[0])  # type: ignore[index]
+
+
 def test_next_runs_in_two_zones() -> None:
     start = datetime(2026, 11, 27, 23, 58, tzinfo=UTC)  # a Friday
     assert next_runs("*/5 * * * *", UTC, start) == [
@@ -249,12 +259,8 @@ async def test_run_now_runs_as_the_jobs_user_in_its_database_and_is_logged(
     row it writes says who and where; the run is in the studio's log and in the job's
     history, marked manual; a failing command is a failed run with the server's reason."""
     tag = uuid.uuid4().hex[:6]
-    role = f"cron_runner_{tag}"
-    database = str(db.execute("select current_database()").fetchone()[0])  # type: ignore[index]
-    db.execute(f"create role {role} login")
-    db.execute(f"create table {schema}.probe (who text, at_db text)")
-    db.execute(f"grant usage on schema {schema} to {role}")
-    db.execute(f"grant insert on {schema}.probe to {role}")
+    role, database = job_user(db, schema, f"cron_runner_{tag}",
+                              "probe (who text, at_db text)", "insert")
     cron = Cron(stack.runtime.postgres(read_only=False))
     job = await cron.add(f"probe-{tag}", "0 4 * * *",
                          f"insert into {schema}.probe values (current_user, "
@@ -331,13 +337,8 @@ async def test_run_now_is_cancelled_on_the_server_and_recorded(stack: StackUnder
 async def test_dry_run_plans_as_the_job_user_and_changes_nothing(
         stack: StackUnderTest, db: Db, schema: str) -> None:
     tag = uuid.uuid4().hex[:6]
-    role = f"cron_dry_{tag}"
-    database = str(db.execute("select current_database()").fetchone()[0])  # type: ignore[index]
-    db.execute(f"create role {role} login")
-    db.execute(f"create table {schema}.kept (n int)")
+    role, database = job_user(db, schema, f"cron_dry_{tag}", "kept (n int)", "select, delete")
     db.execute(f"insert into {schema}.kept values (1)")
-    db.execute(f"grant usage on schema {schema} to {role}")
-    db.execute(f"grant select, delete on {schema}.kept to {role}")
     cron = Cron(stack.runtime.postgres(read_only=False))
     job = await cron.add(f"dry-{tag}", "0 4 * * *",
                          f"delete from {schema}.kept; vacuum {schema}.kept; "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 import psycopg
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, TextArea
 
 from crestfall_tui.app import CrestfallApp
@@ -27,6 +28,15 @@ def job_row(db: Db, name: str) -> tuple[object, ...] | None:
                       "where jobname = %s", (name,)).fetchone()
 
 
+async def open_cron(pilot: Pilot[None], app: CrestfallApp) -> JobsPane:
+    """F6: the Cron section, its Jobs tab once read."""
+    await pilot.press("f6")
+    await until(pilot, lambda: isinstance(app.screen, CronScreen))
+    jobs = app.screen.query_one(JobsPane)
+    await until(pilot, lambda: "pg_cron 1.4" in str(jobs.query_one("#cron-summary").render()))
+    return jobs
+
+
 def cells(table: DataTable[object]) -> str:
     return "\n".join(" ".join(str(c) for c in table.get_row_at(row))
                      for row in range(table.row_count))
@@ -38,11 +48,7 @@ async def test_make_run_disable_edit_dry_run_and_remove_a_job_by_keys(
     app = CrestfallApp(stack.stack, stack.runtime)
     try:
         async with app.run_test(size=(160, 44)) as pilot:
-            await pilot.press("f6")
-            await until(pilot, lambda: isinstance(app.screen, CronScreen))
-            jobs = app.screen.query_one(JobsPane)
-            await until(pilot, lambda: "pg_cron 1.4" in str(
-                jobs.query_one("#cron-summary").render()))
+            jobs = await open_cron(pilot, app)
 
             await pilot.press("n")
             await until(pilot, lambda: isinstance(app.screen, JobForm))
@@ -155,9 +161,7 @@ async def test_names_and_commands_holding_markup_show_as_written(stack: StackUnd
     app = CrestfallApp(stack.stack, stack.runtime)
     try:
         async with app.run_test(size=(200, 44)) as pilot:
-            await pilot.press("f6")
-            await until(pilot, lambda: isinstance(app.screen, CronScreen))
-            jobs = app.screen.query_one(JobsPane)
+            jobs = await open_cron(pilot, app)
             await until(pilot, lambda: any(job.name == name for job in jobs.jobs))
             table = jobs.query_one("#cron-jobs", DataTable)
             table.move_cursor(row=[job.name for job in jobs.jobs].index(name))
