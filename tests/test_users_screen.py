@@ -270,6 +270,7 @@ async def test_access_audit_and_sessions_keys_that_undo(stack: StackUnderTest, d
     in full (enter), one user's changes (w), the table untracked (U); 2: a session ended
     (x)."""
     from crestfall_tui.modals import PickerModal, TextModal
+    from crestfall_tui.screens.users.access_pane import AccessPane
     from crestfall_tui.screens.users.audit_pane import AuditPane
     from crestfall_tui.screens.users.sessions_pane import SessionsPane
     from crestfall_tui.services.audit import Audit
@@ -318,6 +319,10 @@ async def test_access_audit_and_sessions_keys_that_undo(stack: StackUnderTest, d
             await until(pilot, lambda: db.execute(
                 "select count(*) from authz.user_roles where role = %s",
                 (role,)).fetchone() == (1,))
+            # The list read again after the change keeps the cursor on the role.
+            access = app.screen.query_one(AccessPane)
+            await until(pilot, lambda: access.selected is not None
+                        and (access.selected.name, access.selected.users) == (role, 1))
             await pilot.press("w")
             await answer(email)
             await until(pilot, lambda: isinstance(app.screen, TextModal))

@@ -4,6 +4,7 @@ to render, and one holding `[b]` lost its text."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -30,3 +31,15 @@ class TextTable(DataTable[Any]):
     def update_cell(self, row_key: Any, column_key: Any, value: object, *,
                     update_width: bool = False) -> None:
         super().update_cell(row_key, column_key, plain(value), update_width=update_width)
+
+    def replace_rows(self, rows: Iterable[tuple[str, Sequence[object]]]) -> None:
+        """The rows anew, each (key, cells), the cursor kept on the row it was on (by key):
+        a list read again after a change stays where the user is."""
+        current = None
+        if self.row_count and self.is_valid_row_index(self.cursor_row):
+            current = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        self.clear()
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        if current is not None and current in self.rows:
+            self.move_cursor(row=self.get_row_index(current))

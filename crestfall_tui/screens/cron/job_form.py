@@ -16,6 +16,7 @@ from crestfall_tui.errors import CrestfallError
 from crestfall_tui.modals import CrestfallModal
 from crestfall_tui.services.cron import Cron, CronJob
 from crestfall_tui.services.cron_schedule import in_words, next_runs
+from crestfall_tui.widgets import SqlEditor
 
 
 class JobForm(CrestfallModal[CronJob | None]):
@@ -63,10 +64,10 @@ class JobForm(CrestfallModal[CronJob | None]):
                     yield Input(job.username if job else "", id="job-user")
             yield Static("", id="job-said", markup=False)
             yield Label("", id="job-error", markup=False)
-            yield TextArea(job.command if job else "", language="sql", id="job-command",
-                           show_line_numbers=True, soft_wrap=True)
+            yield SqlEditor(id="job-command")
 
     def on_mount(self) -> None:
+        self.query_one(SqlEditor).text = self.job.command if self.job else ""
         self.query_one("#job-schedule" if self.job else "#job-name", Input).focus()
         self.said(self.job.schedule if self.job else "")
 

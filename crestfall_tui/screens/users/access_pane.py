@@ -75,11 +75,9 @@ class AccessPane(Pane):
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
         self.roles = await self.authz.roles()
-        table = self.query_one(DataTable)
-        table.clear()
-        for role in self.roles:
-            table.add_row(role.name, str(len(role.permissions)), str(role.users),
-                          role.description, key=role.name)
+        self.query_one(TextTable).replace_rows(
+            (role.name, (role.name, str(len(role.permissions)), str(role.users),
+                         role.description)) for role in self.roles)
         self.show_role()
 
     @on(DataTable.RowHighlighted)

@@ -68,11 +68,9 @@ class AuditPane(Pane):
     @work(group="load", exclusive=True, exit_on_error=False)
     async def load(self) -> None:
         self.tables = await self.audit.tables()
-        shown = self.query_one("#audit-tables", DataTable)
-        shown.clear()
-        for table in self.tables:
-            shown.add_row(table.table, ("yes" if table.enabled else "disabled")
-                          if table.tracked else "-", key=table.table)
+        self.query_one("#audit-tables", TextTable).replace_rows(
+            (table.table, (table.table, ("yes" if table.enabled else "disabled")
+                           if table.tracked else "-")) for table in self.tables)
         self.load_changes()
 
     @on(DataTable.RowHighlighted, "#audit-tables")
