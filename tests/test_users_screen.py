@@ -394,7 +394,8 @@ async def test_access_audit_and_sessions_keys_that_undo(stack: StackUnderTest, d
 
 
 async def test_last_page_token_check_and_run_as_by_keys(stack: StackUnderTest) -> None:
-    """G: the last users in this order, the cursor on the last; V: a pasted token signed
+    """G: the last users in this order, the cursor on the last, where it stays when the list
+    is read again after a change (c); V: a pasted token signed
     with the stack's secret is accepted, one with another secret refused; a: Query runs
     as the selected user."""
     import jwt
@@ -420,6 +421,9 @@ async def test_last_page_token_check_and_run_as_by_keys(stack: StackUnderTest) -
         await pilot.press("G")
         await until(pilot, lambda: table.cursor_row == len(listed.shown) - 1
                     and listed.shown[-1].id == made[-1].id)
+        await pilot.press("c")  # confirmed, the list read again: the cursor stays on them
+        await until(pilot, lambda: listed.shown[-1].email_confirmed_at is not None)
+        assert listed.selected is not None and listed.selected.id == made[-1].id
 
         for token, verdict in ((good, "accepted by this stack"),
                                (forged, "REFUSED by this stack")):

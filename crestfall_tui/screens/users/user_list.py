@@ -171,6 +171,7 @@ class UserList(Pane):
         """The first page (or the next one) of the users the search and filters allow, in
         the order chosen; the count is the planner's estimate until `#` counts."""
         after = self.shown[-1] if more and self.shown else None
+        keep = self.selected.id if not more and self.selected else None
         found = await self.users.page(self.search, filters=self.filters, sort=self.sort,
                                       contains=self.contains, after=after)
         table = self.query_one(DataTable)
@@ -185,6 +186,8 @@ class UserList(Pane):
             table.add_row(*self._cells(user), key=user.id)
         self._say_state()
         if not more:
+            if keep is not None and keep in table.rows:  # read again after a change: the
+                table.move_cursor(row=table.get_row_index(keep))  # cursor stays on its user
             self.show_detail()
 
     def _say_state(self) -> None:
