@@ -132,16 +132,17 @@ FILTERS = {
 """What `page` can narrow users to."""
 
 SORTS = {
-    "created": ("u.created_at", "timestamptz", ">"),
+    "created": ("u.created_at", "timestamptz", ">", "created_at"),
     "last_sign_in": ("coalesce(u.last_sign_in_at, to_timestamp('-infinity'::float8))",
-                     "timestamptz",
-                     "<"),
-    "email": ("(coalesce(lower(u.email), '') collate \"C\")", "text", ">"),
-    "phone": ("(coalesce(u.phone, '') collate \"C\")", "text", ">"),
+                     "timestamptz", "<", None),
+    "email": ("(coalesce(lower(u.email), '') collate \"C\")", "text", ">", None),
+    "phone": ("(coalesce(u.phone, '') collate \"C\")", "text", ">", None),
 }
 """How `page` can order users: the key (each has an index of the same expression,
-22_auth_indexes.sql), its type, and the direction (`>` oldest or A first, `<` newest first:
-the latest sign-ins, then those who never signed in)."""
+22_auth_indexes.sql), its type, the direction (`>` oldest or A first, `<` newest first:
+the latest sign-ins, then those who never signed in), and the user's field that holds the
+key, where one does. Otherwise the page reads the key as text too (`place`): converting
+every row's timestamptz to text was a third of the server's time for a page."""
 
 
 @dataclass(frozen=True)
@@ -297,16 +298,17 @@ class Users:
         """The statement `page` runs, and its parameters (to EXPLAIN it, say)."""
         if sort not in SORTS:
             raise UserError(f"no sort {sort!r}: one of {', '.join(SORTS)}")
-        key, kind, direction = SORTS[sort]
+        key, kind, direction, field_of_key = SORTS[sort]
         if last:  # the same order read from its end
             direction = "<" if direction == ">" else ">"
         conditions, params = self._conditions(search, filters, contains)
         if after is not None:
             conditions.append(f"({key}, u.id) {direction} (%s::{kind}, %s::uuid)")
-            params += [after.place, after.id]
+            params += [getattr(after, field_of_key) if field_of_key else after.place,
+                       after.id]
         statement = _page_statement(key, tuple(conditions), "" if direction == ">" else
-                                    " desc")
-        return statement, [*params, limit]
+                                    " desc", field_of_key is None, int(limit))
+        return statement, params
 
     async def count(self, search: str = "", *, filters: tuple[str, ...] = (),
                     contains: bool = False, exact: bool = False) -> UserCount:
@@ -721,15 +723,18 @@ stays, the row does."""
 
 
 @functools.lru_cache(maxsize=256)
-def _page_statement(key: str, conditions: tuple[str, ...], order: str) -> bytes:
-    """A page's statement, composed once per shape (sort, filters, search kind): the key
-    and conditions are this module's own fragments; every value is a parameter."""
+def _page_statement(key: str, conditions: tuple[str, ...], order: str,
+                    place: bool, limit: int) -> bytes:
+    """A page's statement, composed once per shape (sort, filters, search kind, size): the
+    key and conditions are this module's own fragments; every value is a parameter, except
+    the page's size, which is ours and written in (a `limit $n` took a quarter longer).
+    `place`: the key is read too, as text (where no field of the user holds it)."""
     from psycopg import sql
 
-    return sql.SQL("select {}, {}::text from auth.users u where {} "
-                   "order by {}{}, u.id{} limit %s").format(
-        _user_columns(), sql.SQL(key), all_of(conditions),
-        sql.SQL(key), sql.SQL(order), sql.SQL(order)).as_bytes(None)
+    return sql.SQL("select {}{} from auth.users u where {} "
+                   "order by {}{}, u.id{} limit {}").format(
+        _user_columns(), sql.SQL(f", {key}::text" if place else ""), all_of(conditions),
+        sql.SQL(key), sql.SQL(order), sql.SQL(order), sql.Literal(limit)).as_bytes(None)
 
 
 @functools.lru_cache(maxsize=256)
