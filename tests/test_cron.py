@@ -76,7 +76,7 @@ async def test_jobs_are_added_changed_and_removed_by_pg_crons_functions(
 
 async def test_history_pages_by_key_and_prunes_in_batches(stack: StackUnderTest,
                                                           db: Db) -> None:
-    """2,500 runs of one job and 7 manual runs between them: pages of 100 newest first
+    """2,500 runs of one job and 8 manual runs between them: pages of 100 newest first
     without a gap or a repeat, failed ones alone, then everything older than 30 days pruned
     1,000 at a time."""
     cron = Cron(stack.runtime.postgres(read_only=False))
@@ -94,7 +94,9 @@ async def test_history_pages_by_key_and_prunes_in_batches(stack: StackUnderTest,
                    "status, start_time, end_time) select %s, 'select 1', 'postgres', "
                    "'postgres', 'succeeded', now() - g * interval '1 hour' - interval "
                    "'30 minutes', now() - g * interval '1 hour' - interval '29 minutes' "
-                   "from generate_series(0, 300, 50) g", (job.id,))
+                   "from generate_series(0, 300, 50) g union all select %s, 'select 1', "
+                   "'postgres', 'postgres', 'succeeded', now() - interval '40 days', "
+                   "now() - interval '40 days'", (job.id, job.id))
         seen, after = [], None
         while True:
             page = await cron.history(name, after=after)
@@ -104,7 +106,7 @@ async def test_history_pages_by_key_and_prunes_in_batches(stack: StackUnderTest,
                 break
         pg_cron_runs = [r for r in seen if not r.manual]
         assert len(pg_cron_runs) == 2500 and len({r.id for r in pg_cron_runs}) == 2500
-        assert len([r for r in seen if r.manual]) == 7  # each once, none lost at a page edge
+        assert len([r for r in seen if r.manual]) == 8  # each once, none lost at a page edge
         assert [r.start for r in seen] == sorted((r.start for r in seen), reverse=True)
         failed = (await cron.history(name, failed=True, limit=1000)).runs
         assert len(failed) == 250 and {r.status for r in failed} == {"failed"}
@@ -115,7 +117,9 @@ async def test_history_pages_by_key_and_prunes_in_batches(stack: StackUnderTest,
         steps: list[int] = []
         deleted = await cron_retention.prune(cron, timedelta(days=30), batch=1000,
                                              progress=steps.append)
-        assert deleted == 2500 - 30 * 24 and steps[-1] == deleted and len(steps) >= 2
+        assert deleted == 2500 - 30 * 24 + 1 and steps[-1] == deleted and len(steps) >= 2
+        assert db.execute("select count(*) from crestfall.cron_runs where jobid = %s",
+                          (job.id,)).fetchone() == (7,)  # the manual run of 40 days ago went
         assert len([r for r in (await cron.history(name, limit=1000)).runs
                     if not r.manual]) == 30 * 24
     finally:
@@ -413,7 +417,8 @@ async def test_a_million_runs_page_by_key_and_prune_in_batches(stack: StackUnder
         deleted = await cron_retention.prune(cron, timedelta(days=30), batch=200_000,
                                              progress=steps.append)
         assert deleted == 1_000_000 - 30 * 8640 + 1 or abs(deleted - 740_800) < 10
-        assert steps == sorted(steps) and len(steps) == 4 and steps[-1] == deleted
+        # Four batches of pg_cron's runs, then one of the studio's run log (none of its).
+        assert steps == sorted(steps) and len(steps) == 5 and steps[-1] == deleted
     finally:
         await cron.remove(str(job.id))
         db.execute("delete from cron.job_run_details where jobid = %s", (job.id,))
@@ -425,7 +430,10 @@ async def test_the_cleanup_job_is_installed_and_changed(stack: StackUnderTest) -
     try:
         job = await cron_retention.install_cleanup(cron, 30)
         assert (job.name, job.schedule) == (cron_retention.CLEANUP_JOB, "17 3 * * *")
-        assert "interval '30 days'" in job.command
+        assert job.command == ("delete from cron.job_run_details where coalesce(end_time, "
+                               "start_time) < now() - interval '30 days'; delete from "
+                               "crestfall.cron_runs where coalesce(end_time, start_time) < "
+                               "now() - interval '30 days'")
         again = await cron_retention.install_cleanup(cron, 7)
         assert again.id == job.id and "interval '7 days'" in again.command
         assert (await cron_retention.history_size(cron)).cleanup == await cron.job(job.name)

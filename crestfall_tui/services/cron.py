@@ -352,7 +352,7 @@ class Cron:
             params.append(after[0])
         params.append(limit)
         async with self.calls.connection() as conn:
-            with_log = await self._run_log(conn)
+            with_log = await self.has_run_log(conn)
             if with_log:
                 params += [*own_params, after[1] if after else None, limit]
             statement = _history_sql(job is not None, failed, since is not None,
@@ -365,7 +365,7 @@ class Cron:
             runs.sort(key=lambda r: r.start or datetime.min.replace(tzinfo=UTC), reverse=True)
         return RunPage(runs, (last.id, last.start) if last else None)
 
-    async def _run_log(self, conn: Any) -> bool:
+    async def has_run_log(self, conn: Any) -> bool:
         """Whether the studio's run log is in this database (init script 50_cron.sql)."""
         if self._has_run_log is None:
             row = await (await conn.execute(
@@ -377,7 +377,7 @@ class Cron:
         """Make the run log where the init scripts did not (a remote stack), as they do."""
         from crestfall_tui.resources import init_sql_files
 
-        if not await self._run_log(conn):
+        if not await self.has_run_log(conn):
             script = next(p for p in init_sql_files() if p.name == RUN_LOG_SCRIPT)
             await conn.execute(script.read_text(encoding="utf-8"))
             self._has_run_log = True
@@ -391,7 +391,7 @@ class Cron:
                 "where d.status = any(%s) and d.end_time is null "
                 "order by d.runid desc limit 500", (list(_IN_FLIGHT),))).fetchall()
             runs = list(map(CronRun._make, rows))
-            if await self._run_log(conn):
+            if await self.has_run_log(conn):
                 rows = await (await conn.execute(
                     "select runid, jobid, status, coalesce(return_message, ''), start_time, "
                     "end_time, job_pid, true from crestfall.cron_runs where status = "

@@ -53,29 +53,37 @@ async def history_size(cron: Cron) -> HistorySize:
 
 async def prune(cron: Cron, older_than: timedelta, *, batch: int = PRUNE_BATCH,
                 progress: Callable[[int], None] | None = None) -> int:
-    """Delete runs that ended (or started) more than `older_than` ago, `batch` rows at a
-    time, each batch its own transaction (never one long one); the rows deleted."""
+    """Delete runs (pg_cron's, then the studio's manual ones) that ended (or started) more
+    than `older_than` ago, `batch` rows at a time, each batch its own transaction (never
+    one long one); the rows deleted."""
+    from psycopg import sql
+
     if cron.postgres.read_only:
         raise CronError("this stack is open read-only; pruning deletes runs")
     deleted = 0
+    tables = await _run_tables(cron)
     async with cron.calls.connection() as conn:
-        while True:
-            cursor = await conn.execute(
-                "delete from cron.job_run_details where runid in (select runid from "
-                "cron.job_run_details where coalesce(end_time, start_time) < now() - %s "
-                "order by runid limit %s)", (older_than, batch))
-            done = max(int(cursor.rowcount), 0)
-            deleted += done
-            if progress is not None:
-                progress(deleted)
-            if done < batch:
-                return deleted
+        for schema, table in tables:
+            while True:
+                cursor = await conn.execute(sql.SQL(
+                    "delete from {table} where runid in (select runid from {table} where "
+                    "coalesce(end_time, start_time) < now() - %s order by runid limit %s)"
+                ).format(table=sql.Identifier(schema, table)), (older_than, batch))
+                done = max(int(cursor.rowcount), 0)
+                deleted += done
+                if progress is not None:
+                    progress(deleted)
+                if done < batch:
+                    break
+    return deleted
 
 
-def cleanup_command(keep_days: int) -> str:
-    """What the clean-up job runs: a day's worth of old runs at a time, daily."""
-    return ("delete from cron.job_run_details where coalesce(end_time, start_time) < "
-            f"now() - interval '{int(keep_days)} days'")
+def cleanup_command(keep_days: int, *, with_run_log: bool = True) -> str:
+    """What the clean-up job runs: a day's worth of old runs at a time, daily; the
+    studio's manual runs too, where its run log is."""
+    tables = ["cron.job_run_details", *(["crestfall.cron_runs"] if with_run_log else [])]
+    return "; ".join(f"delete from {table} where coalesce(end_time, start_time) < "
+                     f"now() - interval '{int(keep_days)} days'" for table in tables)
 
 
 async def install_cleanup(cron: Cron, keep_days: int,
@@ -83,9 +91,16 @@ async def install_cleanup(cron: Cron, keep_days: int,
     """Install (or change) the daily clean-up job that keeps `keep_days` of history."""
     if keep_days < 1:
         raise CronError("keep at least one day of history")
-    command = cleanup_command(keep_days)
+    command = cleanup_command(keep_days, with_run_log=len(await _run_tables(cron)) > 1)
     try:
         await cron.job(CLEANUP_JOB)
     except CronError:
         return await cron.add(CLEANUP_JOB, schedule, command)
     return await cron.update(CLEANUP_JOB, schedule=schedule, command=command)
+
+
+async def _run_tables(cron: Cron) -> list[tuple[str, str]]:
+    """The tables that hold runs: pg_cron's, and the studio's run log where it is."""
+    async with cron.calls.connection() as conn:
+        with_log = await cron.has_run_log(conn)
+    return [("cron", "job_run_details"), *([("crestfall", "cron_runs")] if with_log else [])]
