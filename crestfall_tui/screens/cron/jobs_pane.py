@@ -138,15 +138,16 @@ class JobsPane(Pane):
             self.query_one(RunTable).clear()
             return
         upcoming = job.next_runs(self.zone) if job.active else []
-        lines = [f"{job.name or '-'} (id {job.id}): {job.schedule}", job.words,
-                 f"next ({self.zone}): " + (", ".join(f"{at:%a %m-%d %H:%M}" for at in upcoming)
-                                            if upcoming else "none (disabled)"),
-                 f"runs as {job.username} in {job.database}",
-                 f"24 h: {job.runs_24h} run(s), {job.failures_24h} failed; the schedule "
-                 f"expected {job.expected_24h(zone=self.zone)}" if job.active and
-                 job.first_start else f"24 h: {job.runs_24h} run(s), {job.failures_24h} failed"]
+        # What needs looking at first (the health flags), so that 80x24 shows it too.
+        lines = [f"{job.name or '-'} (id {job.id}): {job.schedule}", job.words]
         lines += [f"! {flag}" for flag in job.health(zone=self.zone)] or ["healthy"]
-        lines += ["", *job.command.strip().splitlines()[:6]]
+        lines += [f"next ({self.zone}): " + (", ".join(f"{at:%a %m-%d %H:%M}" for at in upcoming)
+                                             if upcoming else "none (disabled)"),
+                  f"24 h: {job.runs_24h} run(s), {job.failures_24h} failed; the schedule "
+                  f"expected {job.expected_24h(zone=self.zone)}" if job.active and
+                  job.first_start else f"24 h: {job.runs_24h} run(s), {job.failures_24h} failed",
+                  f"runs as {job.username} in {job.database}",
+                  "", *job.command.strip().splitlines()[:6]]
         detail.update("\n".join(lines))
         self.load_runs(job)
 
