@@ -308,12 +308,12 @@ async def test_run_now_is_cancelled_on_the_server_and_recorded(stack: StackUnder
             started: list[object] = []
             task = asyncio.create_task(cron_manual.run_now(cron, job.name,
                                                            started=started.append))
-            for _ in range(200):
-                if started and db.execute(
-                        "select count(*) from pg_stat_activity where query = "
-                        "'select pg_sleep(60)' and state = 'active'").fetchone() == (1,):
-                    break
-                await asyncio.sleep(0.05)
+            deadline = asyncio.get_running_loop().time() + 10
+            while not (started and db.execute(
+                    "select count(*) from pg_stat_activity where query = "
+                    "'select pg_sleep(60)' and state = 'active'").fetchone() == (1,)):
+                assert asyncio.get_running_loop().time() < deadline, "the run never started"
+                await asyncio.sleep(0.05)  # the run's task needs the loop meanwhile
             [run] = started
             if how == "task":
                 task.cancel()

@@ -224,8 +224,8 @@ def test_cron_job_added_and_run_now_in_the_real_binary(
         tmux("send-keys", "-t", session, "F6")
         assert eventually(lambda: "pg_cron 1.4" in _screen(session), 10), _screen(session)
         tmux("send-keys", "-t", session, "n")
+        # The form focuses its name field as it mounts, before it is first drawn.
         assert eventually(lambda: "New cron job" in _screen(session), 10), _screen(session)
-        time.sleep(0.3)  # the name field takes the focus once the form is drawn
         # Typed at once, Tabs and all: the letters after a Tab reach the next field even
         # when the studio is slow to take them (a CI run under load once put them in the
         # name, before modals took Tab as it is read).

@@ -12,6 +12,7 @@ from textual.widgets import Input
 from crestfall_tui.clients.postgres import PostgresClient
 from crestfall_tui.screens.cron.job_form import JobForm
 from crestfall_tui.services.cron import Cron
+from tests.drivers import until
 
 
 async def test_letters_after_a_tab_reach_the_next_field() -> None:
@@ -31,6 +32,7 @@ async def test_letters_after_a_tab_reach_the_next_field() -> None:
         for key, character in (("a", "a"), ("b", "b"), ("tab", None), ("asterisk", "*"),
                                ("space", " "), ("c", "c")):
             app.post_message(events.Key(key, character))
-        await pilot.pause(0.5)
+        name, schedule = form.query_one("#job-name", Input), form.query_one("#job-schedule", Input)
+        await until(pilot, lambda: len(name.value) + len(schedule.value) == 5)  # all typed
         assert form.query_one("#job-name", Input).value == "ab"
         assert form.query_one("#job-schedule", Input).value == "* c"
